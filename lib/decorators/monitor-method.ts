@@ -1,0 +1,108 @@
+import { DefinitionError } from '../errors/definition-error';
+import type { MethodMark } from '../monitor/monitor-plan';
+import { runtime } from '../runtime';
+import type { CheckedMonitorMethod } from '../shareability/shareable-type';
+import type { MonitorMethodOptions } from '../types';
+import { classifyDecoratorCall, describeMember } from './decorator-kind';
+import { decorateLegacyMethod } from './legacy';
+import { nameRule, validateOptions } from './options';
+
+type Method = (...args: never[]) => unknown;
+
+/** `@monitorMethod` applied directly, in either decorator mode. */
+export interface MonitorMethodDecoratorFunction {
+  /** TC39 standard decorators. */
+  <F extends Method>(method: F & CheckedMonitorMethod<F>, context: ClassMethodDecoratorContext): void;
+  /** Legacy `experimentalDecorators`. */
+  <F extends Method>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<F & CheckedMonitorMethod<F>>): void;
+}
+
+/** The type of {@link monitorMethod}: a decorator, or a factory of one when given options. */
+export interface MonitorMethodDecorator extends MonitorMethodDecoratorFunction {
+  (options?: MonitorMethodOptions): MonitorMethodDecoratorFunction;
+}
+
+/**
+ * Marks a method of a `@Monitor` class as callable through its references. Calls run one at a
+ * time on the monitor's thread; arguments are checked for shareability before the call is
+ * queued, the result before it is returned. Declare the method `async`: a parameter or result
+ * type that is never shareable (`string[]`, `Map`, `Date`) is a compile error at the decorator.
+ *
+ * Works bare and as a factory, under TC39 standard decorators and legacy `experimentalDecorators`.
+ *
+ * @example
+ * ```ts
+ * @Monitor
+ * class Counter {
+ *   #count = 0;
+ *   @monitorMethod async increment(): Promise<number> { return ++this.#count; }
+ *   @monitorMethod({ name: 'read' }) async get(): Promise<number> { return this.#count; }
+ * }
+ * ```
+ */
+export const monitorMethod = function monitorMethod(...args: unknown[]): unknown {
+  return applyMonitorMethod(args, undefined);
+} as MonitorMethodDecorator;
+
+const DECORATOR = '@monitorMethod';
+const FIX = 'decorate a public async instance method with a string name';
+
+/** @param factoryOptions - set when called through the factory, which may be applied only once */
+function applyMonitorMethod(args: readonly unknown[], factoryOptions: MonitorMethodOptions | undefined): unknown {
+  const call = classifyDecoratorCall(args);
+  const options = factoryOptions ?? {};
+  switch (call.mode) {
+    case 'standard': {
+      const { context } = call;
+      const isMethod = context.kind === 'method';
+      const member = context as ClassMemberDecoratorContext;
+      if (!isMethod || member.static || member.private || typeof member.name === 'symbol') {
+        throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(context.kind, context.name, isMethod && member.static), FIX);
+      }
+      const mark = markMethod(call.value as Function, member.name as string, options);
+      // Standard mode can tell at construction, before any call, that no @Monitor adopted the method.
+      member.addInitializer(function (this: unknown) {
+        if (mark.adoptedBy === undefined) throw outsideMonitor(mark, this);
+      });
+      return mark.installed;
+    }
+    case 'legacy-member':
+      return decorateLegacyMethod(DECORATOR, call.target, call.key, call.descriptor, (method, key) => markMethod(method, key, options).installed);
+    case 'legacy-class':
+      throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember('class', call.target.name), FIX);
+    case 'factory': {
+      if (factoryOptions !== undefined) {
+        throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, 'its own options', 'write @monitorMethod(options) once, directly above the method');
+      }
+      const given = validateOptions<MonitorMethodOptions>(DECORATOR, call.options, { name: nameRule });
+      return (...decoratorArgs: unknown[]) => applyMonitorMethod(decoratorArgs, given);
+    }
+  }
+}
+
+/**
+ * Records the method and returns what replaces it on the prototype: a thin function that runs
+ * the method directly. That is the `this.other()` path inside a turn, which must not queue
+ * behind its own turn; calls through references run the recorded original instead.
+ */
+function markMethod(original: Function, key: string, options: MonitorMethodOptions): MethodMark & { installed: Function } {
+  const mark: MethodMark & { installed: Function } = {
+    original: original as MethodMark['original'],
+    key,
+    displayName: options.name ?? key,
+    installed: undefined as unknown as Function,
+  };
+  mark.installed = {
+    [key](this: unknown, ...args: unknown[]): unknown {
+      if (mark.adoptedBy === undefined) throw outsideMonitor(mark, this);
+      return original.apply(this, args);
+    },
+  }[key] as Function;
+  runtime.methodMarks.set(mark.installed, mark);
+  return mark;
+}
+
+function outsideMonitor(mark: MethodMark, instance: unknown): DefinitionError {
+  const className = (instance as { constructor?: Function } | undefined)?.constructor?.name ?? '(anonymous)';
+  return new DefinitionError('ERR_MONITOR_METHOD_OUTSIDE_MONITOR', `${className}.${mark.key}`, className);
+}

@@ -1,0 +1,65 @@
+/**
+ * The one table of error codes and messages.
+ *
+ * Every error safethread throws has a stable `code` from this table, and its message is made
+ * here and nowhere else, so that wording stays consistent and a reader can see every message
+ * the library can print in one place. Messages say where, what was found and what to do.
+ */
+export const errorMessages = {
+  // Shareability: a value that may not cross between threads.
+  ERR_NOT_SHAREABLE: (where: string, path: string, what: string, fix: string) =>
+    `${where}${path === '' ? '' : ` ${path}`} is ${what}; ${fix}`,
+  ERR_UNSHAREABLE_DECLARED_TYPE: (where: string, declared: string, fix: string) =>
+    `${where} is declared as ${declared}; ${fix}`,
+  ERR_TRANSFER_USED: (where: string) =>
+    `${where} is a transfer() whose ArrayBuffer was already moved; call transfer(buffer) once per send, with a buffer you still own`,
+
+  // Definition: a decorator or option used the wrong way, caught as early as possible.
+  ERR_DECORATOR_MISUSE: (decorator: string, target: string, fix: string) =>
+    `${decorator} cannot decorate ${target}; ${fix}`,
+  ERR_INVALID_OPTION: (where: string, option: string, expected: string, received: string) =>
+    `${where}: option \`${option}\` must be ${expected}, got ${received}`,
+  ERR_MONITOR_METHOD_OUTSIDE_MONITOR: (method: string, className: string) =>
+    `${method} is a @monitorMethod but class ${className} is not a @Monitor; add @Monitor to the class, or remove @monitorMethod`,
+  ERR_MONITOR_WITHOUT_METHODS: (className: string) =>
+    `@Monitor class ${className} has no @monitorMethod methods, so nothing could ever call it; mark the methods callers use with @monitorMethod`,
+  ERR_MONITOR_METHOD_NOT_ASYNC: (method: string, received: string) =>
+    `${method} returns ${received}, not a Promise or an Observable; declare the monitor method async`,
+  ERR_SUBCLASS_NOT_MONITOR: (subclass: string, base: string) =>
+    `class ${subclass} extends @Monitor class ${base} but is not itself a @Monitor; add @Monitor to ${subclass}`,
+
+  // Monitor references: only monitor methods are reachable.
+  ERR_MONITOR_ACCESS_READ: (monitor: string, property: string) =>
+    `cannot read ${monitor}.${property}: only @monitorMethod methods are reachable through a monitor reference; read state through an async @monitorMethod such as \`get${capitalize(property)}()\``,
+  ERR_MONITOR_ACCESS_WRITE: (monitor: string, property: string) =>
+    `cannot change ${monitor}.${property} from outside: a monitor's state changes only inside its own @monitorMethod calls; add one that makes the change`,
+  ERR_MONITOR_CLOSED: (monitor: string, why: string) =>
+    `${monitor} is closed (${why}); its calls can no longer run. Create or spawn a new monitor`,
+
+  // Cancellation.
+  ERR_CANCELLED: (what: string) => `${what} was cancelled`,
+  ERR_TIMEOUT: (what: string, ms: number) => `${what} timed out after ${ms} ms`,
+
+  // Deadlock.
+  ERR_DEADLOCK: (cycle: string) => `deadlock: ${cycle}; this call was rejected to break the cycle`,
+
+  // Structured concurrency and threads.
+  ERR_BRANCH_FAILED: (count: number) => `${count} children of the branch failed; see .errors`,
+  ERR_THREAD_CRASH: (what: string, how: string) => `${what} crashed its thread: ${how}`,
+} as const;
+
+/** A stable identifier of one kind of failure, e.g. `'ERR_NOT_SHAREABLE'`. */
+export type ErrorCode = keyof typeof errorMessages;
+
+/** The details a given code's message is made from. */
+export type MessageDetails<C extends ErrorCode> = Parameters<(typeof errorMessages)[C]>;
+
+/** Makes the message of `code` from its details. */
+export function formatMessage<C extends ErrorCode>(code: C, ...details: MessageDetails<C>): string {
+  const make = errorMessages[code] as (...args: MessageDetails<C>) => string;
+  return make(...details);
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}

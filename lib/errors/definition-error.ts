@@ -1,0 +1,35 @@
+import { formatMessage, type MessageDetails } from './codes';
+
+/** The codes a {@link DefinitionError} carries. */
+export type DefinitionErrorCode =
+  | 'ERR_DECORATOR_MISUSE'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_MONITOR_METHOD_OUTSIDE_MONITOR'
+  | 'ERR_MONITOR_WITHOUT_METHODS'
+  | 'ERR_MONITOR_METHOD_NOT_ASYNC'
+  | 'ERR_SUBCLASS_NOT_MONITOR';
+
+/**
+ * A decorator, an option or a monitor method is used in a way safethread cannot honour:
+ * `@monitorMethod` on a getter, a monitor method that is not async, an unknown option value.
+ * Thrown when the class is defined wherever possible, otherwise at the first use.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   @Monitor({ reentrant: 'always' as 'chain' }) class Bad {}
+ * } catch (error) {
+ *   if (error instanceof DefinitionError) console.error(error.code); // 'ERR_INVALID_OPTION'
+ * }
+ * ```
+ */
+export class DefinitionError<C extends DefinitionErrorCode = DefinitionErrorCode> extends TypeError {
+  override readonly name = 'DefinitionError';
+  /** The stable code of this failure. */
+  readonly code: C;
+
+  constructor(code: C, ...details: MessageDetails<C>) {
+    super(formatMessage(code, ...details));
+    this.code = code;
+  }
+}

@@ -1,0 +1,27 @@
+import { formatMessage } from './codes';
+
+/**
+ * The thread running a child or a monitor died: an uncaught error at its top level,
+ * `process.exit`, or running out of memory under `resourceLimits`. The child rejects with this
+ * error; the pool replaces the thread.
+ *
+ * @example
+ * ```ts
+ * await branch((children) => children.add(crashes)).catch((error) => {
+ *   if (error instanceof ThreadCrashError) console.error(error.message);
+ * });
+ * ```
+ */
+export class ThreadCrashError extends Error {
+  override readonly name = 'ThreadCrashError';
+  /** The stable code of this failure. */
+  readonly code = 'ERR_THREAD_CRASH' as const;
+
+  /**
+   * @param what - what was running, e.g. `'child crunch'`
+   * @param how - how the thread ended, e.g. `'exit code 3'`
+   */
+  constructor(what: string, how: string, options?: ErrorOptions) {
+    super(formatMessage('ERR_THREAD_CRASH', what, how), options);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * safethread: safe multi-core concurrency for Node.js.
+ *
+ * This is the one public entry point; everything else under `lib/` is internal.
+ */
+
+// Decorators
+export { Monitor, type MonitorDecorator, type MonitorDecoratorFunction } from './decorators/monitor';
+export { monitorMethod, type MonitorMethodDecorator, type MonitorMethodDecoratorFunction } from './decorators/monitor-method';
+export { shareable, type ShareableDecorator, type ShareableDecoratorFunction } from './decorators/shareable';
+
+// Shareability
+export { freeze } from './shareability/freeze';
+export { isShareable, assertShareable } from './shareability/is-shareable';
+export { transfer } from './shareability/transfer';
+export type { CheckedMonitorMethod, CheckedMonitorClass, NotShareableReason } from './shareability/shareable-type';
+
+// Errors
+export { ShareabilityError, type ShareabilityErrorCode } from './errors/shareability-error';
+export { DefinitionError, type DefinitionErrorCode } from './errors/definition-error';
+export { MonitorAccessError, type MonitorAccessErrorCode } from './errors/monitor-access-error';
+export { MonitorClosedError } from './errors/monitor-closed-error';
+export { CancelledError, TimeoutError } from './errors/cancelled-error';
+export { DeadlockError, type DeadlockStep } from './errors/deadlock-error';
+export { BranchError } from './errors/branch-error';
+export { ThreadCrashError } from './errors/thread-crash-error';
+export type { ErrorCode } from './errors/codes';
+
+// Types
+export type {
+  Shareable,
+  SharedPrimitive,
+  ShareableArray,
+  ShareableRecord,
+  Immutable,
+  MonitorOptions,
+  MonitorMethodOptions,
+  ShareableOptions,
+} from './types';

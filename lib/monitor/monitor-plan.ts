@@ -1,0 +1,49 @@
+/**
+ * What the decorators learn about a monitor class once, at definition, so that no call has to
+ * work it out again: its name, its monitor methods and its options.
+ */
+
+/** What `@monitorMethod` records about one method. */
+export interface MethodMark {
+  /** The user's method, run inside turns. */
+  readonly original: (...args: unknown[]) => unknown;
+  /** The property name callers use. */
+  readonly key: string;
+  /** The name in messages: the `name` option, or the key. */
+  readonly displayName: string;
+  /** The monitor class that adopted the method; unset while no `@Monitor` has. */
+  adoptedBy?: MonitorPlan;
+}
+
+/** What `@Monitor` records about a class. */
+export interface MonitorPlan {
+  /** The name in messages: the `name` option, or the class name. */
+  readonly className: string;
+  /** Every monitor method reachable on an instance, by key, the most derived first. */
+  readonly methods: ReadonlyMap<string, MethodMark>;
+  readonly reentrant: false | 'chain';
+  /** The class the user wrote. */
+  readonly original: Function;
+  /** The class that replaces it: `new` on it returns a reference. */
+  decorated?: Function;
+}
+
+/**
+ * Finds the monitor methods of a class: own and inherited prototype methods that carry a mark.
+ * A subclass's method shadows its base's, as in plain JavaScript.
+ */
+export function collectMonitorMethods(
+  prototype: object,
+  marks: WeakMap<Function, MethodMark>,
+): Map<string, MethodMark> {
+  const methods = new Map<string, MethodMark>();
+  for (let level: object | null = prototype; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
+    for (const key of Object.getOwnPropertyNames(level)) {
+      if (methods.has(key) || key === 'constructor') continue;
+      const descriptor = Object.getOwnPropertyDescriptor(level, key);
+      const mark = typeof descriptor?.value === 'function' ? marks.get(descriptor.value as Function) : undefined;
+      if (mark !== undefined) methods.set(key, mark);
+    }
+  }
+  return methods;
+}

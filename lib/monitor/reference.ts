@@ -1,0 +1,51 @@
+import { inspect } from 'node:util';
+import { MonitorAccessError } from '../errors/monitor-access-error';
+import { runtime } from '../runtime';
+import type { MonitorEndpoint } from './monitor-endpoint';
+
+/**
+ * A monitor reference: what `new Counter()` returns, and what crosses threads in its place.
+ *
+ * It is a Proxy over an empty frozen object whose prototype is the monitor class's, so
+ * `reference instanceof Counter` holds, while every property other than a monitor method throws
+ * {@link MonitorAccessError}: the state lives with the monitor and is reached through its
+ * methods only. Reading `then` gives `undefined`, so a reference can be returned from an async
+ * function or awaited like any other value.
+ */
+export function createReference(endpoint: MonitorEndpoint): object {
+  const { plan, label } = endpoint;
+  const prototype = (plan.decorated as Function).prototype as object;
+  const callers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  for (const key of plan.methods.keys()) {
+    callers.set(key, (...args: unknown[]) => endpoint.call(key, args));
+  }
+  const describe = () => `[monitor ${label}]`;
+
+  const reference = new Proxy(Object.freeze(Object.create(prototype) as object), {
+    get(_target, key) {
+      if (typeof key === 'string') {
+        const caller = callers.get(key);
+        if (caller !== undefined) return caller;
+        if (key === 'then') return undefined;
+        throw new MonitorAccessError('ERR_MONITOR_ACCESS_READ', label, key);
+      }
+      if (key === inspect.custom || key === Symbol.toPrimitive) return describe;
+      if (key === Symbol.toStringTag) return 'MonitorReference';
+      return undefined;
+    },
+    set(_target, key) {
+      throw new MonitorAccessError('ERR_MONITOR_ACCESS_WRITE', label, String(key));
+    },
+    defineProperty(_target, key) {
+      throw new MonitorAccessError('ERR_MONITOR_ACCESS_WRITE', label, String(key));
+    },
+    deleteProperty(_target, key) {
+      throw new MonitorAccessError('ERR_MONITOR_ACCESS_WRITE', label, String(key));
+    },
+    has(_target, key) {
+      return typeof key === 'string' && callers.has(key);
+    },
+  });
+  runtime.references.set(reference, endpoint);
+  return reference;
+}

@@ -1,0 +1,61 @@
+/**
+ * The FIFO of turns of one monitor: a turn starts when the previous one has released the
+ * monitor, in the order the calls arrived.
+ *
+ * A turn receives `release` and calls it when its method has settled. Releasing may start the
+ * next turn at once; a turn that releases synchronously (a method that throws before its first
+ * await) does not recurse into the next one, the pump loop takes it, so a long queue of such
+ * calls cannot overflow the stack.
+ */
+export type Turn = (release: () => void) => void;
+
+export class TurnQueue {
+  #held = false;
+  #pumping = false;
+  readonly #waiting: Turn[] = [];
+  #head = 0;
+
+  /** Whether a turn holds the monitor now. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** How many turns wait behind the holder. */
+  get length(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  /** Queues a turn; it starts at once when the monitor is free. */
+  enter(turn: Turn): void {
+    this.#waiting.push(turn);
+    if (!this.#held && !this.#pumping) this.#pump();
+  }
+
+  readonly #release = (): void => {
+    this.#held = false;
+    if (!this.#pumping) this.#pump();
+  };
+
+  #pump(): void {
+    this.#pumping = true;
+    try {
+      while (!this.#held && this.#head < this.#waiting.length) {
+        const turn = this.#waiting[this.#head] as Turn;
+        this.#waiting[this.#head++] = undefined as unknown as Turn;
+        this.#compact();
+        this.#held = true;
+        turn(this.#release);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Drops the consumed front of the array once it is most of it, keeping `enter` O(1) amortised. */
+  #compact(): void {
+    if (this.#head >= 1024 && this.#head * 2 >= this.#waiting.length) {
+      this.#waiting.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+}

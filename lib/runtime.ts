@@ -1,0 +1,36 @@
+import type { MethodMark, MonitorPlan } from './monitor/monitor-plan';
+import type { MonitorEndpoint } from './monitor/monitor-endpoint';
+import type { ShareablePlan } from './decorators/shareable';
+
+/**
+ * All mutable state of safethread on one thread, in one object.
+ *
+ * Every thread (and every jest module registry) loads its own copy of this module and so gets
+ * its own runtime; nothing else in `lib/` keeps state at module level. That is what lets two
+ * runtimes sit side by side without interfering.
+ */
+export class Runtime {
+  /** Objects already proven deeply frozen and shareable: frozen values cannot change, so the proof holds forever. */
+  readonly verifiedShareable = new WeakSet<object>();
+  /** Monitor classes, under both the user's class and the decorated class that replaces it. */
+  readonly monitorPlans = new WeakMap<Function, MonitorPlan>();
+  /** Functions installed by `@monitorMethod`, with what the decorator learned. */
+  readonly methodMarks = new WeakMap<Function, MethodMark>();
+  /** Monitor references made on this thread, and the endpoint each one calls. */
+  readonly references = new WeakMap<object, MonitorEndpoint>();
+  /** The real instances behind local monitors: they never leave their monitor. */
+  readonly monitorInstances = new WeakSet<object>();
+  /** `@shareable` classes, under both the user's class and the decorated class. */
+  readonly shareablePlans = new WeakMap<Function, ShareablePlan>();
+  /** Markers made by `transfer(buffer)`, and whether their buffer was already moved. */
+  readonly transfers = new WeakMap<object, { readonly buffer: ArrayBuffer; used: boolean }>();
+  /** Objects that protect themselves (tokens, channels) and so may cross threads as they are. */
+  readonly selfProtecting = new WeakSet<object>();
+  /** Classes whose instances all protect themselves, so a parameter declared as one is fine. */
+  readonly selfProtectingClasses = new WeakSet<Function>();
+  /** The id the next monitor made on this thread gets. */
+  nextMonitorId = 1;
+}
+
+/** This thread's runtime. */
+export const runtime = new Runtime();

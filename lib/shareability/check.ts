@@ -1,0 +1,204 @@
+import { types } from 'node:util';
+import { runtime } from '../runtime';
+
+/**
+ * The shareability rules: which values may cross between threads.
+ *
+ * A value may cross when copying it and sharing it cannot be told apart: primitives, deeply
+ * frozen plain objects and arrays, `@shareable` instances, and objects that protect themselves
+ * (monitor references, tokens, channels, shared memory). Everything else is refused with the
+ * path to the first offending part and the fix.
+ *
+ * A frozen value cannot change, so once a whole value is proven shareable every object in it is
+ * remembered: checking it again, or any part of it, is a single WeakSet lookup.
+ */
+
+/** Where a value fails the rules: the path inside it, what was found there, and the fix. */
+export interface Violation {
+  readonly path: string;
+  readonly what: string;
+  readonly fix: string;
+}
+
+const FREEZE_FIX = 'pass freeze(value) or a frozen copy';
+
+/**
+ * Finds the first part of `value` that may not cross threads, or `undefined` when all of it may.
+ *
+ * @param wholeValue - true when `value` is a whole argument or result: only there may a
+ *   `transfer()` marker stand, since moving a buffer out of a frozen tree would change the tree.
+ */
+export function findViolation(value: unknown, wholeValue = true): Violation | undefined {
+  if (typeof value !== 'object' || value === null) {
+    return typeof value === 'function' || typeof value === 'symbol' ? violationOfPrimitive(value, '') : undefined;
+  }
+  if (runtime.verifiedShareable.has(value)) return undefined;
+  return new ShareabilityWalk(wholeValue).check(value);
+}
+
+/** Whether a value is a `transfer()` marker. */
+export function isTransfer(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && runtime.transfers.has(value);
+}
+
+class ShareabilityWalk {
+  readonly #segments: (string | number)[] = [];
+  /** Objects seen on this walk: they stop cycles, and are remembered if the whole value passes. */
+  readonly #seen = new Set<object>();
+
+  constructor(readonly wholeValue: boolean) {}
+
+  check(value: object): Violation | undefined {
+    const found = this.#visit(value);
+    if (found === undefined) for (const object of this.#seen) runtime.verifiedShareable.add(object);
+    return found;
+  }
+
+  #visit(value: unknown): Violation | undefined {
+    if (typeof value !== 'object' || value === null) {
+      return typeof value === 'function' || typeof value === 'symbol' ? this.#violation(value) : undefined;
+    }
+    // A frozen cycle is fine: the object is checked where it was first met.
+    if (runtime.verifiedShareable.has(value) || this.#seen.has(value)) return undefined;
+    if (runtime.references.has(value) || runtime.selfProtecting.has(value)) return this.#accept(value);
+    if (runtime.transfers.has(value)) {
+      return this.#segments.length === 0 && this.wholeValue
+        ? undefined
+        : this.#violation(value, 'a transfer() marker inside another value', 'pass transfer(buffer) as a whole argument or result');
+    }
+    if (types.isProxy(value)) return this.#violation(value, 'a Proxy', 'pass the plain frozen value it wraps');
+    if (types.isSharedArrayBuffer(value)) return this.#accept(value);
+    if (ArrayBuffer.isView(value)) {
+      return types.isSharedArrayBuffer(value.buffer)
+        ? this.#accept(value)
+        : this.#violation(value, `a ${value.constructor.name} over an ordinary ArrayBuffer`, 'view a SharedArrayBuffer to share memory, or pass transfer(view.buffer) to move it');
+    }
+    if (types.isArrayBuffer(value)) {
+      return this.#violation(value, 'an ArrayBuffer', 'pass transfer(buffer) to move it, or use a SharedArrayBuffer to share it');
+    }
+    const builtin = neverShareable(value);
+    if (builtin !== undefined) return this.#violation(value, `a ${builtin} (not shareable even when frozen)`, fixFor(builtin));
+    if (runtime.monitorInstances.has(value)) {
+      return this.#violation(value, 'a monitor instance itself (`this` inside a monitor)', 'the instance never leaves its monitor; pass a monitor reference instead');
+    }
+
+    const prototype = Object.getPrototypeOf(value) as object | null;
+    if (Array.isArray(value) && prototype === Array.prototype) return this.#visitArray(value);
+    if (prototype === Object.prototype || prototype === null) return this.#visitRecord(value, 'object');
+    const shareable = runtime.shareablePlans.get((prototype as { constructor?: Function }).constructor as Function);
+    if (shareable !== undefined && shareable.decorated === (prototype as { constructor?: Function }).constructor) {
+      if (!Object.isFrozen(value)) {
+        return this.#violation(value, `a ${shareable.className} still under construction`, `a @shareable instance may cross threads once its constructor has returned`);
+      }
+      return this.#visitRecord(value, shareable.className);
+    }
+    const className = (prototype as { constructor?: { name?: string } }).constructor?.name || 'an anonymous class';
+    return this.#violation(value, `an instance of class ${className}, which is not @shareable`, `mark ${className} @shareable, or pass a frozen plain copy`);
+  }
+
+  #visitArray(array: readonly unknown[]): Violation | undefined {
+    if (!Object.isFrozen(array)) return this.#violation(array, 'a mutable Array', FREEZE_FIX);
+    this.#seen.add(array);
+    for (let index = 0; index < array.length; index++) {
+      const element = array[index];
+      // Primitives are the common case in large arrays; skip the call for them.
+      if ((typeof element !== 'object' || element === null) && typeof element !== 'function' && typeof element !== 'symbol') continue;
+      this.#segments.push(index);
+      const found = this.#visit(element);
+      this.#segments.pop();
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  #visitRecord(record: object, kind: string): Violation | undefined {
+    if (!Object.isFrozen(record)) {
+      return this.#violation(record, kind === 'object' ? 'a mutable object' : `a mutable ${kind}`, FREEZE_FIX);
+    }
+    this.#seen.add(record);
+    for (const key of Reflect.ownKeys(record)) {
+      const descriptor = Object.getOwnPropertyDescriptor(record, key) as PropertyDescriptor;
+      if (typeof key === 'symbol') {
+        this.#segments.push(`[${String(key)}]`);
+        return this.#violation(record, 'a symbol-keyed property', 'symbols cannot cross threads; use a string key');
+      }
+      this.#segments.push(key);
+      if (key === '__proto__') {
+        return this.#violation(record, 'an own "__proto__" property', 'it would be read as a prototype on the other side; rename the key');
+      }
+      if (descriptor.get !== undefined || descriptor.set !== undefined) {
+        return this.#violation(record, 'an accessor property (getter or setter)', 'store the value as a plain data property');
+      }
+      const found = this.#visit(descriptor.value);
+      this.#segments.pop();
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  #accept(value: object): undefined {
+    this.#seen.add(value);
+    return undefined;
+  }
+
+  #violation(value: unknown, what?: string, fix?: string): Violation {
+    if (what === undefined || fix === undefined) return violationOfPrimitive(value, formatPath(this.#segments));
+    return { path: formatPath(this.#segments), what, fix };
+  }
+}
+
+function violationOfPrimitive(value: unknown, path: string): Violation {
+  if (typeof value === 'symbol') return { path, what: 'a symbol', fix: 'symbols cannot cross threads; pass a string instead' };
+  const name = (value as Function).name;
+  return {
+    path,
+    what: name ? `a function (${name})` : 'a function',
+    fix: 'functions cannot cross threads; pass data, a monitor reference, or register the function with task()',
+  };
+}
+
+/** Built-in kinds that are refused even frozen: freezing them does not freeze their contents. */
+function neverShareable(value: object): string | undefined {
+  if (types.isMap(value)) return 'Map';
+  if (types.isSet(value)) return 'Set';
+  if (types.isWeakMap(value)) return 'WeakMap';
+  if (types.isWeakSet(value)) return 'WeakSet';
+  if (types.isDate(value)) return 'Date';
+  if (types.isRegExp(value)) return 'RegExp';
+  if (types.isPromise(value)) return 'Promise';
+  if (value instanceof WeakRef) return 'WeakRef';
+  if (types.isNativeError(value)) return 'Error';
+  return undefined;
+}
+
+export function fixFor(builtin: string): string {
+  switch (builtin) {
+    case 'Map':
+      return 'pass a frozen plain object, or a frozen array of [key, value] pairs';
+    case 'Set':
+      return 'pass a frozen array of its values';
+    case 'Date':
+      return 'pass date.getTime() or date.toISOString()';
+    case 'RegExp':
+      return 'pass its source string and flags';
+    case 'Promise':
+      return 'await it and pass the result';
+    case 'Error':
+      return 'throw it from the monitor method instead, or pass its message';
+    default:
+      return 'pass a frozen plain copy of the data it holds';
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Formats a path the way it would be written in code: `.items[3].tags`, `["odd key"]`. */
+export function formatPath(segments: readonly (string | number)[]): string {
+  let path = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') path += `[${segment}]`;
+    else if (segment.startsWith('[Symbol(')) path += segment;
+    else path += IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`;
+  }
+  return path;
+}

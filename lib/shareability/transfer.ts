@@ -1,0 +1,49 @@
+import { types } from 'node:util';
+import { ShareabilityError } from '../errors/shareability-error';
+import { runtime } from '../runtime';
+
+/**
+ * Marks an `ArrayBuffer` to be moved, not copied, to the receiver of a monitor call (as a whole
+ * argument or as a method's result). The sender's buffer is detached (its `byteLength` becomes
+ * 0), so the bytes have exactly one owner: moving cannot be told apart from sharing.
+ *
+ * The marker is typed as the buffer itself, so it can be passed where the buffer is expected.
+ *
+ * @example
+ * ```ts
+ * const pixels = new ArrayBuffer(1024);
+ * await renderer.draw(transfer(pixels));
+ * pixels.byteLength; // 0: the renderer owns the bytes now
+ * ```
+ */
+export function transfer<T extends ArrayBuffer>(buffer: T): T {
+  if (!types.isArrayBuffer(buffer)) {
+    throw new ShareabilityError(
+      'ERR_NOT_SHAREABLE',
+      'transfer(buffer): buffer',
+      '',
+      `${describe(buffer)}, not an ArrayBuffer`,
+      types.isSharedArrayBuffer(buffer) ? 'a SharedArrayBuffer is shared as it is; pass it without transfer()' : 'pass an ArrayBuffer, e.g. view.buffer',
+    );
+  }
+  const marker = Object.freeze(Object.create(null) as object);
+  runtime.transfers.set(marker, { buffer, used: false });
+  return marker as T;
+}
+
+/**
+ * Moves the buffer behind a marker and returns the receiver's copy; the sender's is detached.
+ * A marker moves its buffer once.
+ */
+export function receiveTransfer(marker: object, where: string): ArrayBuffer {
+  const state = runtime.transfers.get(marker);
+  if (state === undefined || state.used) throw new ShareabilityError('ERR_TRANSFER_USED', where);
+  state.used = true;
+  return structuredClone(state.buffer, { transfer: [state.buffer] });
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  return `a ${(value as object).constructor?.name ?? 'object'}`;
+}

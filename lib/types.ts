@@ -1,0 +1,105 @@
+/**
+ * Public types of safethread, in one type-only module.
+ *
+ * Implementations import their option and value types from here, which keeps the import graph
+ * acyclic; the long explanations live here too, next to the names users see.
+ */
+
+/** Values that are shareable as they are: they cannot change. `symbol` is not one of them. */
+export type SharedPrimitive = undefined | null | boolean | number | bigint | string;
+
+/**
+ * A value that may cross between threads, as far as the type system can say: primitives and
+ * readonly arrays and records of shareable values. Monitor references, `@shareable` instances
+ * and shared memory are shareable too; {@link isShareable} is the full run-time rule.
+ *
+ * @example
+ * ```ts
+ * const point: Shareable = freeze({ x: 1, y: 2 });
+ * ```
+ */
+export type Shareable = SharedPrimitive | ShareableArray | ShareableRecord;
+
+/** A readonly array of shareable values. */
+export interface ShareableArray extends ReadonlyArray<Shareable> {}
+
+/** A readonly record of shareable values. */
+export interface ShareableRecord {
+  readonly [key: string]: Shareable;
+}
+
+/**
+ * `T` made readonly all the way down: what {@link freeze} returns.
+ *
+ * @example
+ * ```ts
+ * const order: Immutable<{ lines: { sku: string }[] }> = freeze({ lines: [{ sku: 'A1' }] });
+ * order.lines.push({ sku: 'B2' }); // compile error: push does not exist on a readonly array
+ * ```
+ */
+export type Immutable<T> = T extends SharedPrimitive | symbol
+  ? T
+  : // Functions keep their type: the run-time check refuses them with a clear message.
+    T extends (...args: never[]) => unknown
+    ? T
+    : { readonly [K in keyof T]: Immutable<T[K]> };
+
+/**
+ * Options of `@Monitor({...})`.
+ *
+ * @example
+ * ```ts
+ * @Monitor({ reentrant: 'chain', name: 'Inventory' })
+ * class Inventory { ... }
+ * ```
+ */
+export interface MonitorOptions {
+  /**
+   * Whether a call may enter while the monitor is held. `false`: calls wait their turn; the
+   * monitor is held from a method's start until its promise settles (awaits included), like an
+   * Orleans grain turn. `'chain'`: a call that belongs to the call chain holding the monitor
+   * enters at once, so A -> B -> A completes.
+   * @default false
+   */
+  readonly reentrant?: false | 'chain';
+  /**
+   * The monitor's name in messages, dumps and across threads.
+   * @default the class name
+   */
+  readonly name?: string;
+}
+
+/**
+ * Options of `@monitorMethod({...})`.
+ *
+ * @example
+ * ```ts
+ * @monitorMethod({ name: 'deposit' })
+ * async credit(amount: number): Promise<void> { ... }
+ * ```
+ */
+export interface MonitorMethodOptions {
+  /**
+   * The method's name in messages and dumps.
+   * @default the method name
+   */
+  readonly name?: string;
+}
+
+/**
+ * Options of `@shareable({...})`.
+ *
+ * @example
+ * ```ts
+ * @shareable({ name: 'geometry.Point' })
+ * class Point { constructor(readonly x: number, readonly y: number) {} }
+ * ```
+ */
+export interface ShareableOptions {
+  /**
+   * The class's name in messages, and the key that finds the class on another thread. Give
+   * one when two shareable classes share a class name.
+   * @default the class name
+   */
+  readonly name?: string;
+}
