@@ -1,0 +1,19 @@
+/**
+ * The showcase: `npm start` runs every sample in turn. Each one also runs alone with
+ * `npx ts-node samples/<name>.ts`.
+ */
+import { main as counter } from './counter';
+
+const samples: readonly (readonly [string, () => Promise<void>])[] = [['counter', counter]];
+
+async function tour(): Promise<void> {
+  for (const [name, run] of samples) {
+    console.log(`\n=== ${name} ===`);
+    await run();
+  }
+}
+
+tour().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
