@@ -15,6 +15,15 @@ export { isShareable, assertShareable } from './shareability/is-shareable';
 export { transfer } from './shareability/transfer';
 export type { CheckedMonitorMethod, CheckedMonitorClass, NotShareableReason } from './shareability/shareable-type';
 
+// Threads, branch and tasks
+export { branch, type BranchOptions, type Children } from './scope/branch';
+export type { Child } from './scope/child';
+export { task } from './threads/task';
+export { configure, shutdown, type PoolOptions } from './threads/pool';
+
+// Cancellation
+export { sleep, type SleepOptions } from './cancellation/sleep';
+
 // Errors
 export { ShareabilityError, type ShareabilityErrorCode } from './errors/shareability-error';
 export { DefinitionError, type DefinitionErrorCode } from './errors/definition-error';
@@ -33,6 +42,7 @@ export type {
   ShareableArray,
   ShareableRecord,
   Immutable,
+  ImmutableArray,
   MonitorOptions,
   MonitorMethodOptions,
   ShareableOptions,

@@ -1,6 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { MethodMark, MonitorPlan } from './monitor/monitor-plan';
 import type { MonitorEndpoint } from './monitor/monitor-endpoint';
 import type { ShareablePlan } from './decorators/shareable';
+import type { TaskLocation } from './threads/task';
+import type { PoolOptions, ThreadPool } from './threads/pool';
 
 /**
  * All mutable state of safethread on one thread, in one object.
@@ -30,6 +33,21 @@ export class Runtime {
   readonly selfProtectingClasses = new WeakSet<Function>();
   /** The id the next monitor made on this thread gets. */
   nextMonitorId = 1;
+
+  /** Functions registered with `task(fn)`, by `file#name`, and where each was registered. */
+  readonly tasks = new Map<string, Function>();
+  readonly taskLocations = new WeakMap<Function, TaskLocation>();
+  /** How many anonymous tasks each file has registered so far: their keys are ordinals. */
+  readonly anonymousTasks = new Map<string, number>();
+
+  /** How messages name this thread: `main`, or `thread N`. */
+  threadName = 'main';
+  /** What the running child or branch body may be asked to stop by, carried through awaits. */
+  readonly ambient = new AsyncLocalStorage<{ readonly signal: AbortSignal }>();
+  /** The worker pool, started at the first child that needs it (main thread only). */
+  pool: ThreadPool | undefined = undefined;
+  /** What `configure()` set, for the pool and the threads it starts. */
+  poolOptions: PoolOptions = {};
 }
 
 /** This thread's runtime. */

@@ -42,7 +42,16 @@ export type Immutable<T> = T extends SharedPrimitive | symbol
   : // Functions keep their type: the run-time check refuses them with a clear message.
     T extends (...args: never[]) => unknown
     ? T
-    : { readonly [K in keyof T]: Immutable<T[K]> };
+    : T extends readonly unknown[]
+      ? // An array of unknown length goes through an interface, which TypeScript resolves lazily,
+        // so that recursive types (JSON-like unions) do not hit the instantiation depth limit.
+        number extends T['length']
+        ? ImmutableArray<T[number]>
+        : { readonly [K in keyof T]: Immutable<T[K]> }
+      : { readonly [K in keyof T]: Immutable<T[K]> };
+
+/** A readonly array of immutable elements: part of {@link Immutable}. */
+export interface ImmutableArray<U> extends ReadonlyArray<Immutable<U>> {}
 
 /**
  * Options of `@Monitor({...})`.

@@ -90,10 +90,11 @@ function defineMonitor(original: Function, options: MonitorOptions): Function {
   for (const mark of methods.values()) mark.adoptedBy ??= plan;
   checkDeclaredTypes(plan);
 
+  const constructorLabel = `${className} constructor`;
   const Base = original as new (...args: unknown[]) => object;
   const decorated = class extends Base {
     constructor(...args: unknown[]) {
-      if (new.target === decorated) passArguments(`${className} constructor`, args);
+      if (new.target === decorated) passArguments(constructorLabel, args);
       else if (!runtime.monitorPlans.has(new.target)) throw new DefinitionError('ERR_SUBCLASS_NOT_MONITOR', new.target.name, className);
       super(...args);
       // A decorated subclass is being built: its own constructor makes the reference.

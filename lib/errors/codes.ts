@@ -28,6 +28,14 @@ export const errorMessages = {
   ERR_SUBCLASS_NOT_MONITOR: (subclass: string, base: string) =>
     `class ${subclass} extends @Monitor class ${base} but is not itself a @Monitor; add @Monitor to ${subclass}`,
 
+  // Work shipped to another thread: it must be found or rebuilt there.
+  ERR_FREE_VARIABLE: (what: string, variable: string) =>
+    `${what} uses the variable \`${variable}\` from outside itself, which does not exist on the thread that runs it; pass it as an argument, or register a module-level function with task(fn)`,
+  ERR_NOT_PORTABLE_FUNCTION: (what: string, why: string) =>
+    `${what} cannot be sent to another thread: ${why}; register a module-level function with task(fn), or pass a self-contained function`,
+  ERR_TASK_NOT_FOUND: (task: string, file: string) =>
+    `task ${task} was not registered when ${file} was loaded on the worker thread; call task(fn) at the top level of that module, not inside a function`,
+
   // Monitor references: only monitor methods are reachable.
   ERR_MONITOR_ACCESS_READ: (monitor: string, property: string) =>
     `cannot read ${monitor}.${property}: only @monitorMethod methods are reachable through a monitor reference; read state through an async @monitorMethod such as \`get${capitalize(property)}()\``,

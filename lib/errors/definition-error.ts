@@ -7,7 +7,10 @@ export type DefinitionErrorCode =
   | 'ERR_MONITOR_METHOD_OUTSIDE_MONITOR'
   | 'ERR_MONITOR_WITHOUT_METHODS'
   | 'ERR_MONITOR_METHOD_NOT_ASYNC'
-  | 'ERR_SUBCLASS_NOT_MONITOR';
+  | 'ERR_SUBCLASS_NOT_MONITOR'
+  | 'ERR_FREE_VARIABLE'
+  | 'ERR_NOT_PORTABLE_FUNCTION'
+  | 'ERR_TASK_NOT_FOUND';
 
 /**
  * A decorator, an option or a monitor method is used in a way safethread cannot honour:

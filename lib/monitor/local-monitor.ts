@@ -10,10 +10,16 @@ import { TurnQueue } from './turn-queue';
  *
  * Non-reentrant by default: a turn holds the monitor from the method's start until its promise
  * settles, awaits included, so no other call can see the state half-way through a method.
+ *
+ * A call to a free monitor starts its turn at once and returns the method's own promise chained
+ * once; only a call that must wait is wrapped in a promise of its own and queued. Both paths run
+ * the same steps in the same order, so which one a call takes cannot be observed.
  */
 export class LocalMonitor implements MonitorEndpoint {
   readonly #instance: object;
   readonly #turns = new TurnQueue();
+  /** Per method, the turn's ending, made once: a non-reentrant monitor has one turn at a time. */
+  readonly #endings = new Map<string, TurnEnding>();
 
   constructor(
     instance: object,
@@ -24,54 +30,67 @@ export class LocalMonitor implements MonitorEndpoint {
   }
 
   call(method: string, args: unknown[]): Promise<unknown> {
-    const mark = this.plan.methods.get(method) as MethodMark;
-    const where = `${this.plan.className}.${mark.displayName}`;
+    const ending = this.#endingOf(method);
     try {
-      passArguments(where, args);
+      passArguments(ending.where, args);
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#turns.free) {
+      this.#turns.hold();
+      return this.#start(ending, args);
+    }
     return new Promise((resolve, reject) => {
-      this.#turns.enter((release) => this.#runTurn(mark, args, where, resolve, reject, release));
+      this.#turns.enter(() => {
+        this.#start(ending, args).then(resolve, reject);
+      });
     });
   }
 
-  #runTurn(
-    mark: MethodMark,
-    args: unknown[],
-    where: string,
-    resolve: (value: unknown) => void,
-    reject: (error: unknown) => void,
-    release: () => void,
-  ): void {
+  /** Runs the method in a turn the caller already holds; the promise settles after the turn ended. */
+  #start(ending: TurnEnding, args: unknown[]): Promise<unknown> {
     let result: unknown;
     try {
-      result = mark.original.apply(this.#instance, args);
+      result = ending.mark.original.apply(this.#instance, args);
     } catch (error) {
-      release();
-      reject(error);
-      return;
+      this.#turns.release();
+      return Promise.reject(error);
     }
-    if (!isPromiseLike(result)) {
-      release();
-      reject(new DefinitionError('ERR_MONITOR_METHOD_NOT_ASYNC', where, describeResult(result)));
-      return;
-    }
-    result.then(
-      (value) => {
-        release();
-        try {
-          resolve(passValue(value, `${where}: return value`));
-        } catch (error) {
-          reject(error);
-        }
-      },
-      (error: unknown) => {
-        release();
-        reject(error);
-      },
-    );
+    if (result instanceof Promise) return result.then(ending.onValue, ending.onError);
+    if (isPromiseLike(result)) return Promise.resolve(result).then(ending.onValue, ending.onError);
+    this.#turns.release();
+    return Promise.reject(new DefinitionError('ERR_MONITOR_METHOD_NOT_ASYNC', ending.where, describeResult(result)));
   }
+
+  #endingOf(method: string): TurnEnding {
+    let ending = this.#endings.get(method);
+    if (ending === undefined) {
+      const mark = this.plan.methods.get(method) as MethodMark;
+      const where = `${this.plan.className}.${mark.displayName}`;
+      ending = {
+        mark,
+        where,
+        onValue: (value) => {
+          this.#turns.release();
+          return passValue(value, where, 'return value');
+        },
+        onError: (error) => {
+          this.#turns.release();
+          throw error;
+        },
+      };
+      this.#endings.set(method, ending);
+    }
+    return ending;
+  }
+}
+
+interface TurnEnding {
+  readonly mark: MethodMark;
+  /** `Class.method`, for messages. */
+  readonly where: string;
+  onValue(value: unknown): unknown;
+  onError(error: unknown): never;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

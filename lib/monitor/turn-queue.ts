@@ -2,12 +2,12 @@
  * The FIFO of turns of one monitor: a turn starts when the previous one has released the
  * monitor, in the order the calls arrived.
  *
- * A turn receives `release` and calls it when its method has settled. Releasing may start the
- * next turn at once; a turn that releases synchronously (a method that throws before its first
- * await) does not recurse into the next one, the pump loop takes it, so a long queue of such
- * calls cannot overflow the stack.
+ * The holder calls `release()` when its method has settled; that starts the next waiting turn.
+ * A turn that releases synchronously (a method that throws before its first await) does not
+ * recurse into the next one: the pump loop takes it, so a long queue of such calls cannot
+ * overflow the stack.
  */
-export type Turn = (release: () => void) => void;
+export type Turn = () => void;
 
 export class TurnQueue {
   #held = false;
@@ -20,21 +20,32 @@ export class TurnQueue {
     return this.#held;
   }
 
+  /** Whether a call arriving now may start at once: nobody holds the monitor and nobody waits. */
+  get free(): boolean {
+    return !this.#held && this.#head === this.#waiting.length;
+  }
+
   /** How many turns wait behind the holder. */
   get length(): number {
     return this.#waiting.length - this.#head;
   }
 
-  /** Queues a turn; it starts at once when the monitor is free. */
+  /** Takes the free monitor for a turn that starts now (see `free`). */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Queues a turn; it starts at once when the monitor is free. The turn must end with `release()`. */
   enter(turn: Turn): void {
     this.#waiting.push(turn);
     if (!this.#held && !this.#pumping) this.#pump();
   }
 
-  readonly #release = (): void => {
+  /** Ends the current turn and starts the next waiting one, if any. */
+  release(): void {
     this.#held = false;
     if (!this.#pumping) this.#pump();
-  };
+  }
 
   #pump(): void {
     this.#pumping = true;
@@ -44,7 +55,7 @@ export class TurnQueue {
         this.#waiting[this.#head++] = undefined as unknown as Turn;
         this.#compact();
         this.#held = true;
-        turn(this.#release);
+        turn();
       }
     } finally {
       this.#pumping = false;
@@ -55,6 +66,9 @@ export class TurnQueue {
   #compact(): void {
     if (this.#head >= 1024 && this.#head * 2 >= this.#waiting.length) {
       this.#waiting.splice(0, this.#head);
+      this.#head = 0;
+    } else if (this.#head === this.#waiting.length) {
+      this.#waiting.length = 0;
       this.#head = 0;
     }
   }

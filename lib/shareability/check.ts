@@ -21,6 +21,10 @@ export interface Violation {
 }
 
 const FREEZE_FIX = 'pass freeze(value) or a frozen copy';
+const ARRAY_INDEX = /^(0|[1-9]\d*)$/;
+
+/** A step of a path into a value: a property name, an array index or a symbol key. */
+type PathSegment = string | number | symbol;
 
 /**
  * Finds the first part of `value` that may not cross threads, or `undefined` when all of it may.
@@ -42,7 +46,7 @@ export function isTransfer(value: unknown): value is object {
 }
 
 class ShareabilityWalk {
-  readonly #segments: (string | number)[] = [];
+  readonly #segments: PathSegment[] = [];
   /** Objects seen on this walk: they stop cycles, and are remembered if the whole value passes. */
   readonly #seen = new Set<object>();
 
@@ -71,20 +75,20 @@ class ShareabilityWalk {
     if (ArrayBuffer.isView(value)) {
       return types.isSharedArrayBuffer(value.buffer)
         ? this.#accept(value)
-        : this.#violation(value, `a ${value.constructor.name} over an ordinary ArrayBuffer`, 'view a SharedArrayBuffer to share memory, or pass transfer(view.buffer) to move it');
+        : this.#violation(value, `${withArticle(value.constructor.name)} over an ordinary ArrayBuffer`, 'view a SharedArrayBuffer to share memory, or pass transfer(view.buffer) to move it');
     }
     if (types.isArrayBuffer(value)) {
       return this.#violation(value, 'an ArrayBuffer', 'pass transfer(buffer) to move it, or use a SharedArrayBuffer to share it');
     }
     const builtin = neverShareable(value);
-    if (builtin !== undefined) return this.#violation(value, `a ${builtin} (not shareable even when frozen)`, fixFor(builtin));
+    if (builtin !== undefined) return this.#violation(value, `${withArticle(builtin)} (not shareable even when frozen)`, fixFor(builtin));
     if (runtime.monitorInstances.has(value)) {
       return this.#violation(value, 'a monitor instance itself (`this` inside a monitor)', 'the instance never leaves its monitor; pass a monitor reference instead');
     }
 
     const prototype = Object.getPrototypeOf(value) as object | null;
-    if (Array.isArray(value) && prototype === Array.prototype) return this.#visitArray(value);
-    if (prototype === Object.prototype || prototype === null) return this.#visitRecord(value, 'object');
+    if (Array.isArray(value) && isArrayPrototype(prototype)) return this.#visitArray(value);
+    if (isPlainPrototype(prototype)) return this.#visitRecord(value, 'object');
     const shareable = runtime.shareablePlans.get((prototype as { constructor?: Function }).constructor as Function);
     if (shareable !== undefined && shareable.decorated === (prototype as { constructor?: Function }).constructor) {
       if (!Object.isFrozen(value)) {
@@ -92,46 +96,52 @@ class ShareabilityWalk {
       }
       return this.#visitRecord(value, shareable.className);
     }
-    const className = (prototype as { constructor?: { name?: string } }).constructor?.name || 'an anonymous class';
+    const className = (prototype as { constructor?: { name?: string } }).constructor?.name;
+    if (!className) return this.#violation(value, 'an instance of an anonymous class, which is not @shareable', 'mark the class @shareable, or pass a frozen plain copy');
     return this.#violation(value, `an instance of class ${className}, which is not @shareable`, `mark ${className} @shareable, or pass a frozen plain copy`);
   }
 
   #visitArray(array: readonly unknown[]): Violation | undefined {
     if (!Object.isFrozen(array)) return this.#violation(array, 'a mutable Array', FREEZE_FIX);
-    this.#seen.add(array);
-    for (let index = 0; index < array.length; index++) {
-      const element = array[index];
-      // Primitives are the common case in large arrays; skip the call for them.
-      if ((typeof element !== 'object' || element === null) && typeof element !== 'function' && typeof element !== 'symbol') continue;
-      this.#segments.push(index);
-      const found = this.#visit(element);
-      this.#segments.pop();
-      if (found !== undefined) return found;
-    }
-    return undefined;
+    return this.#visitProperties(array);
   }
 
   #visitRecord(record: object, kind: string): Violation | undefined {
     if (!Object.isFrozen(record)) {
       return this.#violation(record, kind === 'object' ? 'a mutable object' : `a mutable ${kind}`, FREEZE_FIX);
     }
-    this.#seen.add(record);
-    for (const key of Reflect.ownKeys(record)) {
-      const descriptor = Object.getOwnPropertyDescriptor(record, key) as PropertyDescriptor;
+    return this.#visitProperties(record);
+  }
+
+  /**
+   * Checks every own property of a frozen record or array through its descriptor, so that a
+   * getter is refused without being run, and nothing (an extra array property, a symbol key)
+   * escapes the check.
+   */
+  #visitProperties(object: object): Violation | undefined {
+    this.#seen.add(object);
+    const isArray = Array.isArray(object);
+    for (const key of Reflect.ownKeys(object)) {
+      if (isArray && key === 'length') continue;
+      const descriptor = Object.getOwnPropertyDescriptor(object, key) as PropertyDescriptor;
       if (typeof key === 'symbol') {
-        this.#segments.push(`[${String(key)}]`);
-        return this.#violation(record, 'a symbol-keyed property', 'symbols cannot cross threads; use a string key');
+        this.#segments.push(key);
+        return this.#violation(object, 'a symbol-keyed property', 'symbols cannot cross threads; use a string key');
       }
-      this.#segments.push(key);
+      this.#segments.push(isArray && ARRAY_INDEX.test(key) ? Number(key) : key);
       if (key === '__proto__') {
-        return this.#violation(record, 'an own "__proto__" property', 'it would be read as a prototype on the other side; rename the key');
+        return this.#violation(object, 'an own "__proto__" property', 'it would be read as a prototype on the other side; rename the key');
       }
       if (descriptor.get !== undefined || descriptor.set !== undefined) {
-        return this.#violation(record, 'an accessor property (getter or setter)', 'store the value as a plain data property');
+        return this.#violation(object, 'an accessor property (getter or setter)', 'store the value as a plain data property');
       }
-      const found = this.#visit(descriptor.value);
+      const value: unknown = descriptor.value;
+      // Primitives are the common case in large values; skip the call for them.
+      if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') {
+        const found = this.#visit(value);
+        if (found !== undefined) return found;
+      }
       this.#segments.pop();
-      if (found !== undefined) return found;
     }
     return undefined;
   }
@@ -145,6 +155,23 @@ class ShareabilityWalk {
     if (what === undefined || fix === undefined) return violationOfPrimitive(value, formatPath(this.#segments));
     return { path: formatPath(this.#segments), what, fix };
   }
+}
+
+/**
+ * Whether an object with this prototype is a plain record: `Object.prototype` of this or of
+ * another realm (values that arrive by postMessage under jest's vm context have the outer
+ * realm's), or `null`.
+ */
+export function isPlainPrototype(prototype: object | null): boolean {
+  if (prototype === Object.prototype || prototype === null) return true;
+  if (Object.getPrototypeOf(prototype) !== null) return false;
+  const constructor = (prototype as { constructor?: unknown }).constructor;
+  return typeof constructor === 'function' && constructor.name === 'Object' && constructor.prototype === prototype;
+}
+
+/** Whether this is `Array.prototype` of this or another realm. */
+export function isArrayPrototype(prototype: object | null): boolean {
+  return prototype === Array.prototype || (Array.isArray(prototype) && isPlainPrototype(Object.getPrototypeOf(prototype) as object | null));
 }
 
 function violationOfPrimitive(value: unknown, path: string): Violation {
@@ -192,13 +219,18 @@ export function fixFor(builtin: string): string {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
-/** Formats a path the way it would be written in code: `.items[3].tags`, `["odd key"]`. */
-export function formatPath(segments: readonly (string | number)[]): string {
+/** Formats a path the way it would be written in code: `.items[3].tags`, `["odd key"]`, `[Symbol(id)]`. */
+export function formatPath(segments: readonly PathSegment[]): string {
   let path = '';
   for (const segment of segments) {
     if (typeof segment === 'number') path += `[${segment}]`;
-    else if (segment.startsWith('[Symbol(')) path += segment;
+    else if (typeof segment === 'symbol') path += `[${String(segment)}]`;
     else path += IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`;
   }
   return path;
+}
+
+/** `a Map`, `an Error`, `an Int32Array`, `a Uint8Array`: the article as the name is spoken. */
+export function withArticle(name: string): string {
+  return /^[AEIO]/i.test(name) || /^U(?!int|n[iu])/i.test(name) ? `an ${name}` : `a ${name}`;
 }

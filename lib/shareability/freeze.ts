@@ -2,7 +2,7 @@ import { types } from 'node:util';
 import { ShareabilityError } from '../errors/shareability-error';
 import { runtime } from '../runtime';
 import type { Immutable } from '../types';
-import { findViolation } from './check';
+import { findViolation, isArrayPrototype, isPlainPrototype } from './check';
 
 /**
  * Deep-freezes `value` in place and returns it, typed {@link Immutable}, ready to cross threads.
@@ -34,7 +34,7 @@ export function freezeDeeply(value: unknown, seen: Set<object>): void {
   if (types.isProxy(value) || ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value) || runtime.transfers.has(value)) return;
   seen.add(value);
   const prototype = Object.getPrototypeOf(value) as object | null;
-  const plain = prototype === Object.prototype || prototype === null || (Array.isArray(value) && prototype === Array.prototype);
+  const plain = isPlainPrototype(prototype) || (Array.isArray(value) && isArrayPrototype(prototype));
   if (!plain) return;
   for (const key of Reflect.ownKeys(value)) {
     const descriptor = Object.getOwnPropertyDescriptor(value, key);

@@ -43,9 +43,15 @@ export type NotShareableReason<T> = 0 extends 1 & T
               ? 'a mutable array type is not shareable: declare it readonly T[]'
               : NotShareableReason<T[number]>
             : T extends object
-              ? // Methods are skipped: class types of monitors and @shareable values carry them.
-                { [K in keyof T]-?: T[K] extends AnyFunction ? never : NotShareableReason<T[K]> }[keyof T]
+              ? // A type with methods is a class type: a monitor (whose fields no caller can reach) or a
+                // @shareable value. The type system cannot tell which, so the run-time check judges it.
+                [MethodKeys<T>] extends [never]
+                ? { [K in keyof T]-?: NotShareableReason<T[K]> }[keyof T]
+                : never
               : never;
+
+/** The keys of `T` whose values are functions. */
+type MethodKeys<T> = { [K in keyof T]-?: T[K] extends AnyFunction ? K : never }[keyof T];
 
 /** The first reason any of the parameters `A` is not shareable. */
 type ParametersReason<A extends readonly unknown[]> = Exclude<{ [K in keyof A]-?: NotShareableReason<A[K]> }[number], undefined>;

@@ -1,6 +1,7 @@
 import { types } from 'node:util';
 import { ShareabilityError } from '../errors/shareability-error';
 import { runtime } from '../runtime';
+import { withArticle } from './check';
 
 /**
  * Marks an `ArrayBuffer` to be moved, not copied, to the receiver of a monitor call (as a whole
@@ -37,13 +38,24 @@ export function transfer<T extends ArrayBuffer>(buffer: T): T {
  */
 export function receiveTransfer(marker: object, where: string): ArrayBuffer {
   const state = runtime.transfers.get(marker);
-  if (state === undefined || state.used) throw new ShareabilityError('ERR_TRANSFER_USED', where);
+  if (state === undefined || state.used || isDetached(state.buffer)) throw new ShareabilityError('ERR_TRANSFER_USED', where);
   state.used = true;
   return structuredClone(state.buffer, { transfer: [state.buffer] });
 }
 
+/** Whether a buffer's bytes were already moved away (Node 20 has no `ArrayBuffer.prototype.detached`). */
+export function isDetached(buffer: ArrayBuffer): boolean {
+  if (buffer.byteLength > 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return `a ${typeof value}`;
-  return `a ${(value as object).constructor?.name ?? 'object'}`;
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return withArticle(typeof value);
+  return withArticle((value as object).constructor?.name ?? 'object');
 }

@@ -38,6 +38,15 @@ class Accepted {
   }
 }
 
+/** A monitor type as a parameter is accepted even with public mutable fields: no caller can reach them. */
+@Monitor
+class WithPublicState {
+  items: string[] = [];
+  @monitorMethod async link(other: WithPublicState): Promise<WithPublicState> {
+    return other;
+  }
+}
+
 @Monitor({ reentrant: 'chain' })
 class WithOptions {
   constructor(readonly start: number) {}
@@ -84,4 +93,4 @@ class RefusedOption {
   @monitorMethod async ok(): Promise<void> {}
 }
 
-export { Accepted, WithOptions, Refused, RefusedConstructor, RefusedOption };
+export { WithPublicState, Accepted, WithOptions, Refused, RefusedConstructor, RefusedOption };

@@ -1,0 +1,164 @@
+import type { BenchCase, Comparison, MeasureOptions, Target } from './comparison';
+
+/**
+ * The harness: measures the cases of one comparison side by side and turns the samples into
+ * medians and ratios.
+ *
+ * This machine's speed switches between two levels within seconds, so timing case A for ten
+ * seconds and then case B would compare the machine with itself, not A with B. Instead every
+ * case is first warmed up and calibrated (so one sample lasts about `sampleMs`), then the cases
+ * are timed in rounds, A B C, C B A, A B C ..., each sample a short run of the case's own loop.
+ * A ratio is computed within each round, between samples taken a few milliseconds apart, and
+ * the median over rounds is reported: a round that straddles a speed switch or a garbage
+ * collection is an outlier the median ignores.
+ */
+
+/** The median and quartiles of a set of figures. */
+export interface Spread {
+  readonly median: number;
+  readonly p25: number;
+  readonly p75: number;
+}
+
+export interface CaseResult {
+  readonly name: string;
+  /** Operations in one sample, as calibrated. */
+  readonly iterations: number;
+  /** Nanoseconds per operation, one figure per round. */
+  readonly samples: readonly number[];
+  readonly nsPerOp: Spread;
+  /** `1e9 / nsPerOp.median`. */
+  readonly opsPerSecond: number;
+  /** Per-round `ns/op of this case / ns/op of the anchor`. */
+  readonly ratioToAnchor: Spread;
+}
+
+export interface TargetResult extends Target {
+  readonly versus: string;
+  /** Median over rounds of `ns/op of case / ns/op of versus`. */
+  readonly ratio: number;
+  readonly met: boolean;
+}
+
+export interface ComparisonResult {
+  readonly name: string;
+  readonly summary: string;
+  readonly anchor: string;
+  readonly options: MeasureOptions;
+  readonly cases: readonly CaseResult[];
+  readonly targets: readonly TargetResult[];
+}
+
+export const DEFAULT_OPTIONS: MeasureOptions = { rounds: 25, sampleMs: 20, warmupMs: 250 };
+
+/** Warms up, calibrates and measures every case of `comparison`, interleaved. */
+export async function measure(comparison: Comparison, overrides: Partial<MeasureOptions> = {}): Promise<ComparisonResult> {
+  const options: MeasureOptions = { ...DEFAULT_OPTIONS, ...comparison.options, ...overrides };
+  const { cases } = comparison;
+  // Fail on a misspelt case name before spending any time measuring.
+  caseIndex(comparison, comparison.anchor);
+  for (const target of comparison.targets ?? []) {
+    caseIndex(comparison, target.case);
+    caseIndex(comparison, target.versus ?? comparison.anchor);
+  }
+
+  await comparison.setUp?.();
+  try {
+    const iterations = await calibrate(cases, options);
+    const samples = cases.map((): number[] => []);
+    const forward = cases.map((_, index) => index);
+    const backward = [...forward].reverse();
+    for (let round = 0; round < options.rounds; round++) {
+      for (const index of round % 2 === 0 ? forward : backward) {
+        const iterationsOfCase = iterations[index];
+        samples[index].push((await timeSample(cases[index], iterationsOfCase)) / iterationsOfCase);
+      }
+    }
+    return summarize(comparison, options, iterations, samples);
+  } finally {
+    await comparison.tearDown?.();
+  }
+}
+
+/**
+ * Runs every case, round-robin, for `warmupMs` each, growing its iteration count until one
+ * sample lasts about `sampleMs`; returns the calibrated counts.
+ */
+async function calibrate(cases: readonly BenchCase[], options: MeasureOptions): Promise<number[]> {
+  const sampleNs = options.sampleMs * 1e6;
+  const iterations = cases.map(() => 1);
+  const spentNs = cases.map(() => 0);
+  while (spentNs.some((spent) => spent < options.warmupMs * 1e6)) {
+    for (let index = 0; index < cases.length; index++) {
+      if (spentNs[index] >= options.warmupMs * 1e6) continue;
+      const count = iterations[index];
+      const elapsed = Math.max(await timeSample(cases[index], count), 1);
+      spentNs[index] += elapsed;
+      iterations[index] = Math.max(1, Math.min(count * 10, Math.round((count * sampleNs) / elapsed)));
+    }
+  }
+  return iterations;
+}
+
+/** Times one sample: `prepare` untimed, then `run`, including the promise it returns. */
+async function timeSample(benchCase: BenchCase, iterations: number): Promise<number> {
+  // Let whatever the previous sample left (timers, I/O callbacks) run outside the timed part.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await benchCase.prepare?.(iterations);
+  const start = process.hrtime.bigint();
+  const pending = benchCase.run(iterations);
+  if (pending !== undefined) await pending;
+  return Number(process.hrtime.bigint() - start);
+}
+
+function summarize(comparison: Comparison, options: MeasureOptions, iterations: readonly number[], samples: readonly (readonly number[])[]): ComparisonResult {
+  const anchorSamples = samples[caseIndex(comparison, comparison.anchor)];
+  const cases = comparison.cases.map((benchCase, index): CaseResult => {
+    const own = samples[index];
+    const nsPerOp = spread(own);
+    return {
+      name: benchCase.name,
+      iterations: iterations[index],
+      samples: own,
+      nsPerOp,
+      opsPerSecond: 1e9 / nsPerOp.median,
+      ratioToAnchor: spread(perRoundRatios(own, anchorSamples)),
+    };
+  });
+  const targets = (comparison.targets ?? []).map((target): TargetResult => {
+    const versus = target.versus ?? comparison.anchor;
+    const ratios = perRoundRatios(samples[caseIndex(comparison, target.case)], samples[caseIndex(comparison, versus)]);
+    const ratio = spread(ratios).median;
+    const met = (target.atMost === undefined || ratio <= target.atMost) && (target.atLeast === undefined || ratio >= target.atLeast);
+    return { ...target, versus, ratio, met };
+  });
+  return { name: comparison.name, summary: comparison.summary, anchor: comparison.anchor, options, cases, targets };
+}
+
+function caseIndex(comparison: Comparison, name: string): number {
+  const index = comparison.cases.findIndex((benchCase) => benchCase.name === name);
+  if (index < 0) {
+    const known = comparison.cases.map((benchCase) => `'${benchCase.name}'`).join(', ');
+    throw new Error(`Comparison '${comparison.name}' has no case '${name}'; its cases are ${known}`);
+  }
+  return index;
+}
+
+function perRoundRatios(numerators: readonly number[], denominators: readonly number[]): number[] {
+  return numerators.map((value, round) => value / denominators[round]);
+}
+
+/** Median and quartiles, interpolating between the two nearest figures. */
+export function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: quantile(sorted, 0.5), p25: quantile(sorted, 0.25), p75: quantile(sorted, 0.75) };
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const lower = sorted[below];
+  const upper = sorted[Math.min(below + 1, sorted.length - 1)];
+  return lower + (upper - lower) * (position - below);
+}

@@ -1,0 +1,82 @@
+import type { Comparison, MeasureOptions } from './comparison';
+import { measure, type ComparisonResult } from './measure';
+import { createReport, formatComparison, formatSummary } from './report';
+import { sameThreadCall } from './same-thread-call';
+import { shareabilityCheck } from './shareability-check';
+
+/**
+ * `npm run bench [-- [filter ...] [--rounds=N] [--sample-ms=N] [--warmup-ms=N] [--check]]`
+ *
+ * Runs every comparison whose name contains one of the filters (all of them without a filter),
+ * one after the other, prints a table per comparison, then the JSON document with every figure
+ * as the LAST line of standard output (`npm run bench --silent | tail -n 1` gives it to a tool).
+ * With `--check` the exit code is 1 when a target is missed.
+ *
+ * A new bench is a file exporting a function that returns a {@link Comparison}; add it here.
+ */
+const ALL_COMPARISONS: readonly (() => Comparison)[] = [sameThreadCall, shareabilityCheck];
+
+/** A mistake on the command line: reported by its message alone, without a stack. */
+class UsageError extends Error {}
+
+interface CommandLine {
+  readonly filters: readonly string[];
+  readonly overrides: Partial<MeasureOptions>;
+  readonly check: boolean;
+}
+
+const NUMERIC_FLAGS: Readonly<Record<string, keyof MeasureOptions>> = {
+  '--rounds': 'rounds',
+  '--sample-ms': 'sampleMs',
+  '--warmup-ms': 'warmupMs',
+};
+
+function parseCommandLine(args: readonly string[]): CommandLine {
+  const filters: string[] = [];
+  const overrides: { -readonly [K in keyof MeasureOptions]?: number } = {};
+  let check = false;
+  for (const arg of args) {
+    if (!arg.startsWith('--')) {
+      filters.push(arg);
+      continue;
+    }
+    if (arg === '--check') {
+      check = true;
+      continue;
+    }
+    const [flag, value] = arg.split('=');
+    const option = NUMERIC_FLAGS[flag];
+    const number = Number(value);
+    if (option === undefined || !(number > 0)) {
+      throw new UsageError(`Unknown or invalid option ${arg}; expected a filter, --check, or ${Object.keys(NUMERIC_FLAGS).join('|')}=<positive number>`);
+    }
+    overrides[option] = number;
+  }
+  return { filters, overrides, check };
+}
+
+async function main(): Promise<void> {
+  const { filters, overrides, check } = parseCommandLine(process.argv.slice(2));
+  const comparisons = ALL_COMPARISONS.map((create) => create());
+  const selected = comparisons.filter((comparison) => filters.length === 0 || filters.some((filter) => comparison.name.includes(filter)));
+  if (selected.length === 0) {
+    throw new UsageError(`No comparison matches ${filters.join(', ')}; there are ${comparisons.map((comparison) => comparison.name).join(', ')}`);
+  }
+
+  const startedAt = new Date();
+  const results: ComparisonResult[] = [];
+  for (const comparison of selected) {
+    const result = await measure(comparison, overrides);
+    results.push(result);
+    console.log(`${formatComparison(result)}\n`);
+  }
+  const report = createReport(startedAt, overrides, results);
+  console.log(formatSummary(report));
+  console.log(JSON.stringify(report));
+  if (check && report.targetsMet < report.targetsTotal) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof UsageError ? error.message : error);
+  process.exitCode = 2;
+});
