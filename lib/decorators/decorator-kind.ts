@@ -32,3 +32,11 @@ export function describeMember(kind: string, name: string | symbol | undefined, 
   if (kind === 'class') return `class ${label}`;
   return `the ${isStatic ? 'static ' : ''}${kind} ${label}`;
 }
+
+/** What a legacy member decorator was put on, told from its descriptor. */
+export function legacyMemberKind(descriptor: PropertyDescriptor | undefined): 'field' | 'getter' | 'setter' | 'method' {
+  if (descriptor === undefined) return 'field';
+  if (descriptor.get !== undefined) return 'getter';
+  if (descriptor.set !== undefined) return 'setter';
+  return typeof descriptor.value === 'function' ? 'method' : 'field';
+}

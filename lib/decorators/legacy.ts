@@ -1,5 +1,5 @@
 import { DefinitionError } from '../errors/definition-error';
-import { describeMember } from './decorator-kind';
+import { describeMember, legacyMemberKind } from './decorator-kind';
 
 /**
  * The adapters for legacy `experimentalDecorators`. Each turns the legacy call shape into the
@@ -23,8 +23,7 @@ export function decorateLegacyMethod(
 ): PropertyDescriptor {
   const isStatic = typeof target === 'function';
   const className = (isStatic ? (target as Function).name : (target.constructor as Function | undefined)?.name) ?? '(anonymous)';
-  const kind =
-    descriptor === undefined ? 'field' : descriptor.get !== undefined ? 'getter' : descriptor.set !== undefined ? 'setter' : typeof descriptor.value === 'function' ? 'method' : 'field';
+  const kind = legacyMemberKind(descriptor);
   if (kind !== 'method' || isStatic || typeof key === 'symbol' || descriptor === undefined) {
     throw new DefinitionError(
       'ERR_DECORATOR_MISUSE',

@@ -62,7 +62,7 @@ function applyMonitorMethod(args: readonly unknown[], factoryOptions: MonitorMet
       const mark = markMethod(call.value as Function, member.name as string, options);
       // Standard mode can tell at construction, before any call, that no @Monitor adopted the method.
       member.addInitializer(function (this: unknown) {
-        if (mark.adoptedBy === undefined) throw outsideMonitor(mark, this);
+        if (!constructedByMonitor(this)) throw outsideMonitor(mark, this);
       });
       return mark.installed;
     }
@@ -94,12 +94,22 @@ function markMethod(original: Function, key: string, options: MonitorMethodOptio
   };
   mark.installed = {
     [key](this: unknown, ...args: unknown[]): unknown {
-      if (mark.adoptedBy === undefined) throw outsideMonitor(mark, this);
+      if (!constructedByMonitor(this)) throw outsideMonitor(mark, this);
       return original.apply(this, args);
     },
   }[key] as Function;
   runtime.methodMarks.set(mark.installed, mark);
   return mark;
+}
+
+/**
+ * Whether `instance` was built by a @Monitor class: its constructor is registered from the start
+ * of construction, so this holds inside the constructor too, and it fails for a plain instance of
+ * a base class even when a @Monitor subclass adopted the same method.
+ */
+function constructedByMonitor(instance: unknown): boolean {
+  const constructor = (instance as { constructor?: Function } | null | undefined)?.constructor;
+  return constructor !== undefined && runtime.monitorPlans.has(constructor);
 }
 
 function outsideMonitor(mark: MethodMark, instance: unknown): DefinitionError {

@@ -6,7 +6,7 @@ import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import type { CheckedMonitorClass } from '../shareability/shareable-type';
 import type { MonitorOptions } from '../types';
-import { classifyDecoratorCall, describeMember } from './decorator-kind';
+import { classifyDecoratorCall, describeMember, legacyMemberKind } from './decorator-kind';
 import { checkDeclaredTypes } from './design-types';
 import { nameRule, validateOptions } from './options';
 
@@ -63,7 +63,7 @@ function applyMonitor(args: readonly unknown[], factoryOptions: MonitorOptions |
     case 'legacy-class':
       return defineMonitor(call.target, factoryOptions ?? {});
     case 'legacy-member':
-      throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(call.descriptor === undefined ? 'field' : 'method', call.key), FIX);
+      throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(legacyMemberKind(call.descriptor), call.key), FIX);
     case 'factory': {
       if (factoryOptions !== undefined) throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, 'its own options', 'write @Monitor(options) once, directly above the class');
       const options = validateOptions<MonitorOptions>(DECORATOR, call.options, {
@@ -87,7 +87,6 @@ function defineMonitor(original: Function, options: MonitorOptions): Function {
   const methods = collectMonitorMethods(original.prototype as object, runtime.methodMarks);
   if (methods.size === 0) throw new DefinitionError('ERR_MONITOR_WITHOUT_METHODS', className);
   const plan: MonitorPlan = { className, methods, reentrant: options.reentrant ?? false, original };
-  for (const mark of methods.values()) mark.adoptedBy ??= plan;
   checkDeclaredTypes(plan);
 
   const constructorLabel = `${className} constructor`;

@@ -4,7 +4,7 @@ import { runtime } from '../runtime';
 import { findViolation } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
 import type { ShareableOptions } from '../types';
-import { classifyDecoratorCall, describeMember } from './decorator-kind';
+import { classifyDecoratorCall, describeMember, legacyMemberKind } from './decorator-kind';
 import { nameRule, validateOptions } from './options';
 
 type AnyClass = abstract new (...args: never[]) => object;
@@ -63,7 +63,7 @@ function applyShareable(args: readonly unknown[], factoryOptions: ShareableOptio
     case 'legacy-class':
       return defineShareable(call.target, factoryOptions ?? {});
     case 'legacy-member':
-      throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(call.descriptor === undefined ? 'field' : 'method', call.key), FIX);
+      throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(legacyMemberKind(call.descriptor), call.key), FIX);
     case 'factory': {
       if (factoryOptions !== undefined) throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, 'its own options', 'write @shareable(options) once, directly above the class');
       const options = validateOptions<ShareableOptions>(DECORATOR, call.options, { name: nameRule });

@@ -11,8 +11,6 @@ export interface MethodMark {
   readonly key: string;
   /** The name in messages: the `name` option, or the key. */
   readonly displayName: string;
-  /** The monitor class that adopted the method; unset while no `@Monitor` has. */
-  adoptedBy?: MonitorPlan;
 }
 
 /** What `@Monitor` records about a class. */

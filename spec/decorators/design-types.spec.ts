@@ -91,7 +91,7 @@ class Customer {
 
     // The fix printed for a function-typed parameter is the generic "a frozen plain copy of the
     // data it holds", which does not apply to a function (see the report on fixFor).
-    it.failing('() => void, with the fix a function needs', () => {
+    it('() => void, with the fix a function needs', () => {
       const error = refusal(() => {
         @Monitor
         class Button {

@@ -291,7 +291,7 @@ describe('@shareable', () => {
     });
 
     // Legacy decorators describe every member with a descriptor as a method (lib/decorators/shareable.ts).
-    (mode === 'legacy' ? it.failing : it)('refuses a getter, calling it a getter', () => {
+    it('refuses a getter, calling it a getter', () => {
       const error = definitionErrorFrom(() => {
         class Money {
           // @ts-expect-error a class decorator on a getter
