@@ -248,8 +248,7 @@ describe('@monitorMethod', () => {
       expect(ran).toBe(0);
     });
 
-    // The check asks whether any @Monitor adopted the method, not whether this instance's class
-    // is a monitor: once a @Monitor subclass exists, a plain base instance runs it unguarded.
+    // A @Monitor subclass adopting the method must not make plain base instances callable unguarded.
     it('is refused on a plain instance of a base class whose @Monitor subclass adopted the method', async () => {
       let ran = 0;
       class Ledger {

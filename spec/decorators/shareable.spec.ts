@@ -9,10 +9,6 @@ import {
   ShareabilityError,
   type ShareableOptions,
 } from '../../lib';
-import { decoratorMode } from '../helpers/decorator-mode';
-
-// Widened on purpose: the helper's exported type is narrowed to one literal by the compiler.
-const mode = decoratorMode as 'standard' | 'legacy';
 
 @shareable
 class Point {
@@ -290,7 +286,6 @@ describe('@shareable', () => {
       expect(error.message).toBe(`@shareable cannot decorate the field cents; ${FIX}`);
     });
 
-    // Legacy decorators describe every member with a descriptor as a method (lib/decorators/shareable.ts).
     it('refuses a getter, calling it a getter', () => {
       const error = definitionErrorFrom(() => {
         class Money {
