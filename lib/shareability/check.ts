@@ -212,6 +212,8 @@ export function fixFor(builtin: string): string {
       return 'await it and pass the result';
     case 'Error':
       return 'throw it from the monitor method instead, or pass its message';
+    case 'Symbol':
+      return 'symbols cannot cross threads; pass a string instead';
     case 'Function':
       return 'functions cannot cross threads; pass data, a monitor reference, or register the function with task()';
     default:

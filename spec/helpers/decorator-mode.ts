@@ -10,5 +10,5 @@ function probe(...args: unknown[]): void {
 class Probe {}
 void Probe;
 
-export const decoratorMode = seen;
+export const decoratorMode: 'standard' | 'legacy' = seen;
 export const hasDesignMetadata = typeof (Reflect as unknown as { getMetadata?: unknown }).getMetadata === 'function';
