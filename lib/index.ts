@@ -20,6 +20,7 @@ export { branch, type BranchOptions, type Children } from './scope/branch';
 export type { Child } from './scope/child';
 export { task } from './threads/task';
 export { configure, shutdown, type PoolOptions } from './threads/pool';
+export { spawn, close } from './threads/spawn';
 
 // Cancellation
 export { sleep, type SleepOptions } from './cancellation/sleep';

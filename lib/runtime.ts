@@ -1,9 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Worker } from 'node:worker_threads';
 import type { MethodMark, MonitorPlan } from './monitor/monitor-plan';
 import type { MonitorEndpoint } from './monitor/monitor-endpoint';
 import type { ShareablePlan } from './decorators/shareable';
 import type { TaskLocation } from './threads/task';
-import type { PoolOptions, ThreadPool } from './threads/pool';
+import type { PoolOptions } from './threads/pool';
+import type { ChildRunner } from './threads/child-runner';
+import type { Transport } from './threads/transport';
+import type { LocalMonitor } from './monitor/local-monitor';
+import type { PendingCall } from './monitor/remote-monitor';
 
 /**
  * All mutable state of safethread on one thread, in one object.
@@ -15,6 +20,10 @@ import type { PoolOptions, ThreadPool } from './threads/pool';
 export class Runtime {
   /** Objects already proven deeply frozen and shareable: frozen values cannot change, so the proof holds forever. */
   readonly verifiedShareable = new WeakSet<object>();
+  /** Verified values made of plain data only (no references, no @shareable instances), with their size in properties. */
+  readonly plainDataSizes = new WeakMap<object, number>();
+  /** Large plain values already serialized for sending, so that N sends serialize once. */
+  readonly serializedValues = new WeakMap<object, { readonly bytes: SharedArrayBuffer; readonly length: number }>();
   /** Monitor classes, under both the user's class and the decorated class that replaces it. */
   readonly monitorPlans = new WeakMap<Function, MonitorPlan>();
   /** Functions installed by `@monitorMethod`, with what the decorator learned. */
@@ -42,10 +51,30 @@ export class Runtime {
 
   /** How messages name this thread: `main`, or `thread N`. */
   threadName = 'main';
+  /** This thread's `worker_threads.threadId` (0 on the main thread). */
+  threadId = 0;
   /** What the running child or branch body may be asked to stop by, carried through awaits. */
-  readonly ambient = new AsyncLocalStorage<{ readonly signal: AbortSignal }>();
-  /** The worker pool, started at the first child that needs it (main thread only). */
-  pool: ThreadPool | undefined = undefined;
+  readonly ambient = new AsyncLocalStorage<{ readonly signal: AbortSignal; readonly job?: number }>();
+  /** Runs branch children: the pool on the main thread, a client of it on a worker. Made on first use. */
+  pool: ChildRunner | undefined = undefined;
+  /** How this thread sends messages to other threads; unset until it first needs to. */
+  transport: Transport | undefined = undefined;
+
+  /** `@Monitor` and `@shareable` classes by `file#name`, so that another thread's references and values find them. */
+  readonly monitorClassesByKey = new Map<string, MonitorPlan>();
+  readonly shareableClassesByKey = new Map<string, ShareablePlan>();
+  /** Local monitors whose references went to other threads, by id: their calls arrive by message. */
+  readonly exportedMonitors = new Map<number, LocalMonitor>();
+  /** References to monitors on other threads, by `thread:id`, so that one monitor has one reference here. */
+  readonly remoteReferences = new Map<string, WeakRef<object>>();
+  /** Calls made from this thread to monitors on other threads, until they settle. */
+  readonly pendingCalls = new Map<number, PendingCall>();
+  nextCallId = 1;
+  /** Spawned actors' threads, by thread id (main thread only). */
+  readonly actors = new Map<number, Worker>();
+  /** Spawns waiting for their monitor to be constructed, by request id. */
+  readonly spawnRequests = new Map<number, { resolve(reference: object): void; reject(error: unknown): void }>();
+  nextSpawnRequest = 1;
   /** What `configure()` set, for the pool and the threads it starts. */
   poolOptions: PoolOptions = {};
 }

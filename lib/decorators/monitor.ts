@@ -6,6 +6,8 @@ import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import type { CheckedMonitorClass } from '../shareability/shareable-type';
 import type { MonitorOptions } from '../types';
+import type { ClassLocation } from '../threads/protocol';
+import { classLocation, findClass } from './class-location';
 import { classifyDecoratorCall, describeMember, legacyMemberKind } from './decorator-kind';
 import { checkDeclaredTypes } from './design-types';
 import { nameRule, validateOptions } from './options';
@@ -86,7 +88,8 @@ function defineMonitor(original: Function, options: MonitorOptions): Function {
   const className = options.name ?? original.name;
   const methods = collectMonitorMethods(original.prototype as object, runtime.methodMarks);
   if (methods.size === 0) throw new DefinitionError('ERR_MONITOR_WITHOUT_METHODS', className);
-  const plan: MonitorPlan = { className, methods, reentrant: options.reentrant ?? false, original };
+  const location = classLocation(className);
+  const plan: MonitorPlan = { className, location, methods, reentrant: options.reentrant ?? false, original };
   checkDeclaredTypes(plan);
 
   const constructorLabel = `${className} constructor`;
@@ -99,12 +102,20 @@ function defineMonitor(original: Function, options: MonitorOptions): Function {
       // A decorated subclass is being built: its own constructor makes the reference.
       if (new.target !== decorated) return;
       runtime.monitorInstances.add(this);
-      return createReference(new LocalMonitor(this, plan, `${className}#${runtime.nextMonitorId++}`)) as this;
+      const monitor = new LocalMonitor(this, plan, runtime.nextMonitorId++);
+      monitor.reference = createReference(monitor);
+      return monitor.reference as this;
     }
   };
   Object.defineProperty(decorated, 'name', { value: original.name });
   plan.decorated = decorated;
   runtime.monitorPlans.set(original, plan);
   runtime.monitorPlans.set(decorated, plan);
+  runtime.monitorClassesByKey.set(location.key, plan);
   return decorated;
+}
+
+/** Finds a `@Monitor` class named by another thread, loading its module here if this thread has not yet. */
+export function findMonitorClass(location: ClassLocation): MonitorPlan {
+  return findClass(location, runtime.monitorClassesByKey, '@Monitor');
 }

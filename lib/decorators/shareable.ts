@@ -4,6 +4,8 @@ import { runtime } from '../runtime';
 import { findViolation } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
 import type { ShareableOptions } from '../types';
+import type { ClassLocation } from '../threads/protocol';
+import { classLocation, findClass } from './class-location';
 import { classifyDecoratorCall, describeMember, legacyMemberKind } from './decorator-kind';
 import { nameRule, validateOptions } from './options';
 
@@ -25,6 +27,8 @@ export interface ShareableDecorator extends ShareableDecoratorFunction {
 /** What `@shareable` records about a value class. */
 export interface ShareablePlan {
   readonly className: string;
+  /** Where another thread finds the class: its module and its key there. */
+  readonly location: ClassLocation;
   readonly original: Function;
   /** The class that replaces the original; its instances are the shareable ones. */
   readonly decorated: Function;
@@ -86,10 +90,20 @@ function defineShareable(original: Function, options: ShareableOptions): Functio
     }
   };
   Object.defineProperty(decorated, 'name', { value: original.name });
-  const plan: ShareablePlan = { className, original, decorated };
+  const location = classLocation(className);
+  const plan: ShareablePlan = { className, location, original, decorated };
   runtime.shareablePlans.set(original, plan);
   runtime.shareablePlans.set(decorated, plan);
+  runtime.shareableClassesByKey.set(location.key, plan);
   return decorated;
+}
+
+/**
+ * Finds a `@shareable` class sent from another thread, loading its module here if this thread
+ * has not yet.
+ */
+export function findShareableClass(location: ClassLocation): ShareablePlan {
+  return findClass(location, runtime.shareableClassesByKey, '@shareable');
 }
 
 /** Freezes a new instance all the way down and proves it shareable, once for its whole life. */

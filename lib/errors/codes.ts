@@ -36,6 +36,9 @@ export const errorMessages = {
   ERR_TASK_NOT_FOUND: (task: string, file: string) =>
     `task ${task} was not registered when ${file} was loaded on the worker thread; call task(fn) at the top level of that module, not inside a function`,
 
+  ERR_NOT_A_MONITOR: (what: string, received: string) =>
+    `${what} takes a @Monitor ${received === 'class' ? 'class' : 'reference'}, got ${received}; decorate the class with @Monitor`,
+
   // Monitor references: only monitor methods are reachable.
   ERR_MONITOR_ACCESS_READ: (monitor: string, property: string) =>
     `cannot read ${monitor}.${property}: only @monitorMethod methods are reachable through a monitor reference; read state through an async @monitorMethod such as \`get${capitalize(property)}()\``,

@@ -10,7 +10,8 @@ export type DefinitionErrorCode =
   | 'ERR_SUBCLASS_NOT_MONITOR'
   | 'ERR_FREE_VARIABLE'
   | 'ERR_NOT_PORTABLE_FUNCTION'
-  | 'ERR_TASK_NOT_FOUND';
+  | 'ERR_TASK_NOT_FOUND'
+  | 'ERR_NOT_A_MONITOR';
 
 /**
  * A decorator, an option or a monitor method is used in a way safethread cannot honour:

@@ -1,4 +1,5 @@
 import { DefinitionError } from '../errors/definition-error';
+import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { passArguments, passValue } from '../shareability/boundary';
 import type { MonitorEndpoint } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
@@ -20,16 +21,29 @@ export class LocalMonitor implements MonitorEndpoint {
   readonly #turns = new TurnQueue();
   /** Per method, the turn's ending, made once: a non-reentrant monitor has one turn at a time. */
   readonly #endings = new Map<string, TurnEnding>();
+  /** Why the monitor was closed; calls from then on reject with {@link MonitorClosedError}. */
+  #closed: string | undefined;
+  /** The reference `new` returned, which stands for this monitor wherever it goes. */
+  reference: object | undefined;
 
   constructor(
     instance: object,
     readonly plan: MonitorPlan,
-    readonly label: string,
+    readonly id: number,
   ) {
     this.#instance = instance;
+    this.label = `${plan.className}#${id}`;
+  }
+
+  readonly label: string;
+
+  /** Closes the monitor: calls still queued and every later call reject; a running turn finishes. */
+  close(why: string): void {
+    this.#closed ??= why;
   }
 
   call(method: string, args: unknown[]): Promise<unknown> {
+    if (this.#closed !== undefined) return Promise.reject(new MonitorClosedError(this.label, this.#closed));
     const ending = this.#endingOf(method);
     try {
       passArguments(ending.where, args);
@@ -42,6 +56,11 @@ export class LocalMonitor implements MonitorEndpoint {
     }
     return new Promise((resolve, reject) => {
       this.#turns.enter(() => {
+        if (this.#closed !== undefined) {
+          this.#turns.release();
+          reject(new MonitorClosedError(this.label, this.#closed));
+          return;
+        }
         this.#start(ending, args).then(resolve, reject);
       });
     });

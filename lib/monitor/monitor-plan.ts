@@ -1,3 +1,5 @@
+import type { ClassLocation } from '../threads/protocol';
+
 /**
  * What the decorators learn about a monitor class once, at definition, so that no call has to
  * work it out again: its name, its monitor methods and its options.
@@ -17,6 +19,8 @@ export interface MethodMark {
 export interface MonitorPlan {
   /** The name in messages: the `name` option, or the class name. */
   readonly className: string;
+  /** Where another thread finds the class; unset for a class known only from another thread's reference. */
+  readonly location: ClassLocation | undefined;
   /** Every monitor method reachable on an instance, by key, the most derived first. */
   readonly methods: ReadonlyMap<string, MethodMark>;
   readonly reentrant: false | 'chain';

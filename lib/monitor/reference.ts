@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { MonitorAccessError } from '../errors/monitor-access-error';
 import { runtime } from '../runtime';
+import { close } from '../threads/spawn';
 import type { MonitorEndpoint } from './monitor-endpoint';
 
 /**
@@ -20,6 +21,7 @@ export function createReference(endpoint: MonitorEndpoint): object {
     callers.set(key, (...args: unknown[]) => endpoint.call(key, args));
   }
   const describe = () => `[monitor ${label}]`;
+  const dispose = () => close(reference);
 
   const reference = new Proxy(Object.freeze(Object.create(prototype) as object), {
     get(_target, key) {
@@ -27,10 +29,13 @@ export function createReference(endpoint: MonitorEndpoint): object {
         const caller = callers.get(key);
         if (caller !== undefined) return caller;
         if (key === 'then') return undefined;
+        // The class, not state: lets `reference.constructor` and test tools' messages work.
+        if (key === 'constructor') return plan.decorated;
         throw new MonitorAccessError('ERR_MONITOR_ACCESS_READ', label, key);
       }
       if (key === inspect.custom || key === Symbol.toPrimitive) return describe;
       if (key === Symbol.toStringTag) return 'MonitorReference';
+      if (key === Symbol.asyncDispose) return dispose;
       return undefined;
     },
     set(_target, key) {

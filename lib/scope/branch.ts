@@ -3,7 +3,7 @@ import { CancelledError, TimeoutError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
 import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
-import { pool } from '../threads/pool';
+import { childRunner } from '../threads/child-runner';
 import { describeWork, type Child } from './child';
 
 /**
@@ -137,9 +137,9 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       const passed = passArguments(`child ${work.name}`, [...args]);
       let id = 0;
       const result = new Promise<never>((resolve, reject) => {
-        id = pool().submit({ name: work.name, spec: work.spec, args: passed, resolve, reject });
+        id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, resolve, reject });
       });
-      return track({ result, cancel: (reason?: unknown) => pool().cancel(id, reason) }, (why) => pool().terminate(id, why));
+      return track({ result, cancel: (reason?: unknown) => childRunner().cancel(id, reason) }, (why) => childRunner().terminate(id, why));
     },
     addLocal: (fn, ...args) => {
       if (controller.signal.aborted) throw new CancelledError(controller.signal.reason, 'the branch');

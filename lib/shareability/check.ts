@@ -49,13 +49,19 @@ class ShareabilityWalk {
   readonly #segments: PathSegment[] = [];
   /** Objects seen on this walk: they stop cycles, and are remembered if the whole value passes. */
   readonly #seen = new Set<object>();
+  /** Whether the value holds anything structured clone cannot carry as it is (a reference, a @shareable instance). */
+  #special = false;
+  /** How many properties the value has in all: how large it is to send. */
+  #size = 0;
 
   constructor(readonly wholeValue: boolean) {}
 
   check(value: object): Violation | undefined {
     const found = this.#visit(value);
-    if (found === undefined) for (const object of this.#seen) runtime.verifiedShareable.add(object);
-    return found;
+    if (found !== undefined) return found;
+    for (const object of this.#seen) runtime.verifiedShareable.add(object);
+    if (!this.#special) runtime.plainDataSizes.set(value, this.#size);
+    return undefined;
   }
 
   #visit(value: unknown): Violation | undefined {
@@ -64,7 +70,10 @@ class ShareabilityWalk {
     }
     // A frozen cycle is fine: the object is checked where it was first met.
     if (runtime.verifiedShareable.has(value) || this.#seen.has(value)) return undefined;
-    if (runtime.references.has(value) || runtime.selfProtecting.has(value)) return this.#accept(value);
+    if (runtime.references.has(value) || runtime.selfProtecting.has(value)) {
+      this.#special = true;
+      return this.#accept(value);
+    }
     if (runtime.transfers.has(value)) {
       return this.#segments.length === 0 && this.wholeValue
         ? undefined
@@ -94,6 +103,7 @@ class ShareabilityWalk {
       if (!Object.isFrozen(value)) {
         return this.#violation(value, `a ${shareable.className} still under construction`, `a @shareable instance may cross threads once its constructor has returned`);
       }
+      this.#special = true;
       return this.#visitRecord(value, shareable.className);
     }
     const className = (prototype as { constructor?: { name?: string } }).constructor?.name;
@@ -121,7 +131,9 @@ class ShareabilityWalk {
   #visitProperties(object: object): Violation | undefined {
     this.#seen.add(object);
     const isArray = Array.isArray(object);
-    for (const key of Reflect.ownKeys(object)) {
+    const keys = Reflect.ownKeys(object);
+    this.#size += keys.length;
+    for (const key of keys) {
       if (isArray && key === 'length') continue;
       const descriptor = Object.getOwnPropertyDescriptor(object, key) as PropertyDescriptor;
       if (typeof key === 'symbol') {

@@ -1,14 +1,16 @@
+import type { TransferListItem } from 'node:worker_threads';
 /**
  * A port that sends everything posted in one tick as a single message (an array), so that many
  * calls in flight cost one postMessage, not one each. A batch that cannot be cloned is resent one
  * message at a time, so that only the message at fault is reported, never the whole batch lost.
  */
 export interface MessageTarget {
-  postMessage(value: unknown): void;
+  postMessage(value: unknown, transfer?: readonly TransferListItem[]): void;
 }
 
 export class BatchedPort<M> {
   #outbox: M[] = [];
+  #transfers: (readonly TransferListItem[] | undefined)[] = [];
   #scheduled = false;
 
   constructor(
@@ -16,8 +18,10 @@ export class BatchedPort<M> {
     private readonly undeliverable: (message: M, error: unknown) => void,
   ) {}
 
-  send(message: M): void {
+  /** Queues a message for this tick's batch; `transfer` lists buffers it moves. */
+  send(message: M, transfer?: readonly TransferListItem[]): void {
     this.#outbox.push(message);
+    this.#transfers.push(transfer !== undefined && transfer.length > 0 ? transfer : undefined);
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#flush);
@@ -26,18 +30,20 @@ export class BatchedPort<M> {
 
   readonly #flush = (): void => {
     const batch = this.#outbox;
+    const transfers = this.#transfers;
     this.#outbox = [];
+    this.#transfers = [];
     this.#scheduled = false;
     try {
-      this.target.postMessage(batch);
+      this.target.postMessage(batch, transfers.some((list) => list !== undefined) ? transfers.flatMap((list) => list ?? []) : undefined);
     } catch {
-      for (const message of batch) {
+      batch.forEach((message, index) => {
         try {
-          this.target.postMessage([message]);
+          this.target.postMessage([message], transfers[index]);
         } catch (error) {
           this.undeliverable(message, error);
         }
-      }
+      });
     }
   };
 }

@@ -1,3 +1,4 @@
+import { dirname, sep } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 
 /**
@@ -20,7 +21,11 @@ export function callerFile(): string | undefined {
     Error.captureStackTrace(holder, callerFile);
     for (const frame of holder.stack ?? []) {
       const file = frame.getFileName();
-      if (file !== undefined && file !== null && !file.startsWith(LIB_DIR) && !file.startsWith('node:')) return file;
+      if (file === undefined || file === null || file.startsWith(LIB_DIR) || file.startsWith('node:')) continue;
+      // Decorator plumbing runs between the user's class and the decorator: tslib's helpers, and
+      // reflect-metadata's Reflect.decorate, which TypeScript's legacy helper calls when present.
+      if (DECORATOR_PLUMBING.some((folder) => file.includes(folder))) continue;
+      return file;
     }
     return undefined;
   } finally {
@@ -28,8 +33,10 @@ export function callerFile(): string | undefined {
   }
 }
 
-/** safethread's own `lib/` folder (source or compiled). */
-const LIB_DIR = require('node:path').dirname(__dirname) as string;
+const DECORATOR_PLUMBING = ['tslib', 'reflect-metadata'].map((name) => `${sep}node_modules${sep}${name}${sep}`);
+
+/** safethread's own `lib/` folder (source or compiled), with a trailing separator. */
+const LIB_DIR = dirname(__dirname) + sep;
 
 /** How a worker thread is started so that it can load this library and the user's modules. */
 export interface WorkerScript {
@@ -50,7 +57,7 @@ function bootstrapSource(entry: string): string {
   // Runs as plain JavaScript in the new worker; `require` there resolves from the working directory,
   // so the loaders are resolved from this library's own folder instead.
   return `
-const paths = [${JSON.stringify(LIB_DIR)}, process.cwd()];
+const paths = [${JSON.stringify(dirname(LIB_DIR))}, process.cwd()];
 if (require.extensions['.ts'] === undefined) {
   let registered = false;
   try {

@@ -1,23 +1,26 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
 import { runtime } from '../runtime';
-import { BatchedPort } from './batched-port';
+import type { ChildJob, ChildRunner } from './child-runner';
 import { workerScript } from './module-loader';
-import { MessageKind, unknownMessage, type FromWorker, type TaskSpec, type ToWorker, type WorkerStart } from './protocol';
-import { decodeValue, encodeValue } from './serialize';
+import { MessageKind, unknownMessage, type Outcome, type ToMain, type WorkerStart } from './protocol';
+import { decode, decodeAll, encode, encodeAll } from './serialize';
 import { deserializeError, serializeError } from './serialize-error';
+import { closeAllActors, serveSpawnMessage } from './spawn';
+import { router } from './transport';
 
 /**
- * The pool of worker threads that runs branch children.
+ * The pool of worker threads that runs branch children, for every thread of the process.
  *
  * Workers start lazily, up to `threads`. A child goes to a worker that has nothing else running,
- * so CPU-bound children get a core each; a child that waits for its own nested branch does not
- * count as running, so nested branches deeper than the pool still find a thread. A worker with
- * work holds the process open; an idle one does not, and retires after `idleTimeoutMs`.
+ * so CPU-bound children get a core each; a child whose own branch waits for its children does not
+ * count as running, so nested branches deeper than the pool still find a thread. A worker holds
+ * the process open exactly while it runs something; an idle one retires after `idleTimeoutMs`,
+ * unless it serves monitors to other threads.
  */
 
 /** Options of {@link configure}. */
@@ -36,58 +39,63 @@ export interface PoolOptions {
   readonly idleTimeoutMs?: number;
 }
 
-/** One child sent to the pool, until it settles. */
-export interface PoolJob {
-  readonly name: string;
-  readonly spec: TaskSpec;
-  readonly args: readonly unknown[];
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
 interface PoolThread {
   readonly worker: Worker;
+  readonly threadId: number;
   readonly name: string;
-  readonly port: BatchedPort<ToWorker>;
-  readonly jobs: Map<number, PoolJob>;
+  readonly jobs: Map<number, JobRecord>;
   idleTimer: NodeJS.Timeout | undefined;
+  /** It serves monitors to other threads: it is not retired when idle. */
+  hosting: boolean;
+  /** Children its branches asked the pool to run, by the worker's own id for them. */
+  readonly children: Map<number, number>;
 }
 
-export class ThreadPool {
-  #options: Required<Omit<PoolOptions, 'resourceLimits'>> & { resourceLimits: ResourceLimits | undefined };
+interface JobRecord {
+  readonly id: number;
+  readonly job: ChildJob;
+  thread: PoolThread | undefined;
+  /** How many of its own branch's children it waits for: while any, it does not hold its thread. */
+  waitingOn: number;
+  readonly parent: JobRecord | undefined;
+}
+
+export class ThreadPool implements ChildRunner {
+  #options: PoolOptions;
   readonly #threads: PoolThread[] = [];
-  readonly #queue: { id: number; job: PoolJob }[] = [];
+  readonly #queue: JobRecord[] = [];
+  readonly #jobs = new Map<number, JobRecord>();
   #nextJobId = 1;
+  #nextThreadNumber = 1;
   #closed = false;
 
   constructor(options: PoolOptions) {
-    this.#options = { threads: availableParallelism(), idleTimeoutMs: 10_000, resourceLimits: undefined, ...options };
+    this.#options = options;
   }
 
-  /** Queues a child; returns its id, with which it can be cancelled. */
-  submit(job: PoolJob): number {
-    const id = this.#nextJobId++;
-    this.#queue.push({ id, job });
+  submit(job: ChildJob, parent?: JobRecord): number {
+    const record: JobRecord = { id: this.#nextJobId++, job, thread: undefined, waitingOn: 0, parent };
+    if (parent !== undefined) parent.waitingOn++;
+    this.#jobs.set(record.id, record);
+    this.#queue.push(record);
     this.#dispatch();
-    return id;
+    return record.id;
   }
 
-  /** Asks a child to stop: a queued one never starts; a running one sees its signal abort. */
   cancel(id: number, reason: unknown): void {
-    const queued = this.#queue.findIndex((entry) => entry.id === id);
-    if (queued >= 0) {
-      const [{ job }] = this.#queue.splice(queued, 1);
-      job.reject(new CancelledError(reason, `child ${job.name}`));
+    const record = this.#jobs.get(id);
+    if (record === undefined) return;
+    if (record.thread === undefined) {
+      this.#queue.splice(this.#queue.indexOf(record), 1);
+      this.#finish(record, { ok: false, error: new CancelledError(reason, `child ${record.job.name}`) });
       return;
     }
-    const thread = this.#threads.find((candidate) => candidate.jobs.has(id));
-    thread?.port.send({ kind: MessageKind.CancelTask, id, reason: serializeError(reason, runtime.threadName) });
+    router().send(record.thread.threadId, { kind: MessageKind.CancelTask, id, reason: serializeError(reason, runtime.threadName) });
   }
 
-  /** Ends the thread running a child that did not stop in time; its child rejects, the thread is replaced on demand. */
   terminate(id: number, why: string): void {
-    const thread = this.#threads.find((candidate) => candidate.jobs.has(id));
-    if (thread !== undefined) this.#retire(thread, why);
+    const thread = this.#jobs.get(id)?.thread;
+    if (thread !== undefined) void this.#end(thread, `${why}; its thread was ended`);
   }
 
   reconfigure(options: PoolOptions): void {
@@ -98,52 +106,37 @@ export class ThreadPool {
   /** Ends every worker; children still queued or running reject with a {@link CancelledError}. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const { job } of this.#queue.splice(0)) job.reject(new CancelledError(undefined, `child ${job.name} (the pool was shut down)`));
-    await Promise.all([...this.#threads].map((thread) => this.#retire(thread, 'the pool was shut down')));
+    for (const record of this.#queue.splice(0)) this.#finish(record, { ok: false, error: new CancelledError(undefined, `child ${record.job.name} (the pool was shut down)`) });
+    await Promise.all([...this.#threads].map((thread) => this.#end(thread, 'the pool was shut down')));
   }
 
   #dispatch(): void {
     while (this.#queue.length > 0 && !this.#closed) {
-      const thread = this.#threads.find((candidate) => candidate.jobs.size === 0) ?? this.#startThread();
+      const thread = this.#threads.find(isFree) ?? this.#startThread();
       if (thread === undefined) return;
-      const { id, job } = this.#queue.shift() as { id: number; job: PoolJob };
+      const record = this.#queue.shift() as JobRecord;
       if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
       thread.idleTimer = undefined;
-      thread.jobs.set(id, job);
-      thread.worker.ref();
-      thread.port.send({ kind: MessageKind.RunTask, id, spec: job.spec, args: job.args.map(encodeValue) });
+      if (thread.jobs.size === 0) router().hold(thread.threadId, 1);
+      thread.jobs.set(record.id, record);
+      record.thread = thread;
+      const transfer: TransferListItem[] = [];
+      try {
+        const args = encodeAll(record.job.args, transfer);
+        router().send(thread.threadId, { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args }, transfer);
+      } catch (error) {
+        this.#finish(record, { ok: false, error });
+      }
     }
   }
 
   #startThread(): PoolThread | undefined {
-    if (this.#threads.length >= this.#options.threads) return undefined;
-    const name = `thread ${this.#threads.length + 1}`;
-    const script = workerScript(join(__dirname, `worker-entry${extname(__filename)}`));
-    const worker = new Worker(script.filename, {
-      eval: script.eval,
-      workerData: { name } satisfies WorkerStart,
-      resourceLimits: this.#options.resourceLimits,
-    });
-    const thread: PoolThread = {
-      worker,
-      name: `${name} (worker ${worker.threadId})`,
-      port: new BatchedPort<ToWorker>(worker, (message, error) => {
-        if (message.kind === MessageKind.RunTask) this.#settle(thread, message.id, { kind: MessageKind.TaskSettled, id: message.id, ok: false, error: serializeError(error, runtime.threadName) });
-      }),
-      jobs: new Map(),
-      idleTimer: undefined,
-    };
-    worker.on('message', (batch: readonly FromWorker[]) => {
-      for (const message of batch) {
-        switch (message.kind) {
-          case MessageKind.TaskSettled:
-            this.#settle(thread, message.id, message);
-            break;
-          default:
-            unknownMessage(message);
-        }
-      }
-    });
+    const limit = this.#options.threads ?? availableParallelism();
+    if (this.#threads.length >= limit) return undefined;
+    const name = `thread ${this.#nextThreadNumber++}`;
+    const worker = startWorker(name, this.#options.resourceLimits);
+    const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false, children: new Map() };
+    router().attach(worker, name, (message) => this.#onMessage(thread, message));
     let crash: Error | undefined;
     worker.on('error', (error) => (crash = error));
     worker.on('exit', (code) => this.#lost(thread, crash !== undefined ? `uncaught ${crash.name}: ${crash.message}` : `it exited with code ${code}`, crash));
@@ -151,53 +144,129 @@ export class ThreadPool {
     return thread;
   }
 
-  #settle(thread: PoolThread, id: number, message: FromWorker): void {
-    const job = thread.jobs.get(id);
-    if (job === undefined) return;
-    thread.jobs.delete(id);
-    if (message.ok) job.resolve(decodeValue(message.value));
-    else job.reject(deserializeError(message.error));
-    if (thread.jobs.size === 0) this.#idle(thread);
+  #onMessage(thread: PoolThread, message: ToMain): void {
+    switch (message.kind) {
+      case MessageKind.TaskSettled: {
+        const record = thread.jobs.get(message.id);
+        if (record !== undefined) this.#finish(record, message.ok ? { ok: true, value: message.value } : message, true);
+        break;
+      }
+      case MessageKind.RunChild: {
+        const parent = message.parent === undefined ? undefined : thread.jobs.get(message.parent);
+        const reply = (outcome: Outcome) => router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ...outcome });
+        let args: unknown[];
+        try {
+          args = decodeAll(message.args);
+        } catch (error) {
+          reply({ ok: false, error: serializeError(error, runtime.threadName) });
+          break;
+        }
+        const id = this.submit(
+          {
+            name: message.name,
+            spec: message.spec,
+            args,
+            resolve: (value) => {
+              thread.children.delete(message.id);
+              const transfer: TransferListItem[] = [];
+              router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ok: true, value: encode(value, transfer) }, transfer);
+            },
+            reject: (error) => {
+              thread.children.delete(message.id);
+              reply({ ok: false, error: serializeError(error, runtime.threadName) });
+            },
+          },
+          parent,
+        );
+        thread.children.set(message.id, id);
+        break;
+      }
+      case MessageKind.CancelChild: {
+        const id = thread.children.get(message.id);
+        if (id !== undefined) this.cancel(id, deserializeError(message.reason));
+        break;
+      }
+      case MessageKind.TerminateChild: {
+        const id = thread.children.get(message.id);
+        if (id !== undefined) this.terminate(id, message.why);
+        break;
+      }
+      case MessageKind.Hosting:
+        thread.hosting = true;
+        if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+        break;
+      case MessageKind.Spawn:
+      case MessageKind.CloseActor:
+        serveSpawnMessage(thread.threadId, message);
+        break;
+      default:
+        unknownMessage(message);
+    }
+  }
+
+  /**
+   * Settles a child. `fromThread` outcomes are still encoded and get decoded here. Its parent,
+   * if any, holds its thread again; its own thread may become free or idle.
+   */
+  #finish(record: JobRecord, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, fromThread = false): void {
+    if (!this.#jobs.delete(record.id)) return;
+    if (record.parent !== undefined) record.parent.waitingOn--;
+    const thread = record.thread;
+    if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) this.#idle(thread);
+    try {
+      if (outcome.ok) record.job.resolve(fromThread ? decode(outcome.value as Parameters<typeof decode>[0]) : outcome.value);
+      else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0]) : outcome.error);
+    } catch (error) {
+      record.job.reject(error);
+    }
     this.#dispatch();
   }
 
   #idle(thread: PoolThread): void {
-    thread.worker.unref();
-    thread.idleTimer = setTimeout(() => void this.#retire(thread, 'it was idle'), this.#options.idleTimeoutMs);
+    router().hold(thread.threadId, -1);
+    if (thread.hosting) return;
+    thread.idleTimer = setTimeout(() => void this.#end(thread, 'it was idle'), this.#options.idleTimeoutMs ?? 10_000);
     thread.idleTimer.unref();
   }
 
-  /** A worker ended: every child it was running rejects, and nothing waits on it any more. */
+  /** A worker ended, whatever the cause: every child it was running rejects, and every call to its monitors. */
   #lost(thread: PoolThread, how: string, cause: Error | undefined): void {
     const index = this.#threads.indexOf(thread);
     if (index >= 0) this.#threads.splice(index, 1);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    for (const job of thread.jobs.values()) job.reject(new ThreadCrashError(`child ${job.name}`, `${how} (on ${thread.name})`, cause === undefined ? undefined : { cause }));
-    thread.jobs.clear();
+    router().detach(thread.threadId, `its thread crashed: ${how}`);
+    for (const record of [...thread.jobs.values()]) {
+      this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${how} (on ${thread.name})`, cause === undefined ? undefined : { cause }) });
+    }
     this.#dispatch();
   }
 
-  async #retire(thread: PoolThread, why: string): Promise<void> {
+  async #end(thread: PoolThread, why: string): Promise<void> {
     const index = this.#threads.indexOf(thread);
-    if (index >= 0) this.#threads.splice(index, 1);
-    for (const job of thread.jobs.values()) job.reject(new ThreadCrashError(`child ${job.name}`, `${why} (on ${thread.name}); its thread was ended`));
-    thread.jobs.clear();
+    if (index < 0) return;
+    this.#threads.splice(index, 1);
+    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+    router().detach(thread.threadId, why);
+    for (const record of [...thread.jobs.values()]) this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });
     await thread.worker.terminate();
   }
 }
 
-function extname(file: string): string {
-  return file.slice(file.lastIndexOf('.'));
+function isFree(thread: PoolThread): boolean {
+  for (const record of thread.jobs.values()) if (record.waitingOn === 0) return false;
+  return true;
 }
 
-/** The pool, started on first use. Workers do not own a pool: their children run on the main thread's. */
-export function pool(): ThreadPool {
-  return (runtime.pool ??= new ThreadPool(runtime.poolOptions));
+/** Starts a worker thread that runs safethread's worker program, from compiled JS or TypeScript sources. */
+export function startWorker(name: string, resourceLimits: ResourceLimits | undefined): Worker {
+  const entry = require.resolve('./worker-entry');
+  const script = workerScript(entry);
+  return new Worker(script.filename, { eval: script.eval, workerData: { name } satisfies WorkerStart, resourceLimits });
 }
 
 /**
  * Sets how the worker pool runs. May be called at any time: new limits apply to threads started
- * from then on, and a smaller `threads` lets extra threads retire as they become idle.
+ * from then on.
  *
  * @example
  * ```ts
@@ -214,12 +283,13 @@ export function configure(options: PoolOptions): void {
     throw new DefinitionError('ERR_INVALID_OPTION', 'configure', 'idleTimeoutMs', 'a number of milliseconds from 0 up', String(idle));
   }
   runtime.poolOptions = { ...runtime.poolOptions, ...options };
-  runtime.pool?.reconfigure(options);
+  if (runtime.pool instanceof ThreadPool) runtime.pool.reconfigure(options);
 }
 
 /**
- * Ends every worker thread. Children still running reject; the next branch starts a new pool.
- * Not needed for a program to exit (an idle pool never holds it open), but useful in tests.
+ * Ends every worker thread of the pool and every spawned actor. Children still running reject;
+ * calls to monitors on those threads reject with `MonitorClosedError`; the next branch starts a
+ * new pool. Not needed for a program to exit (an idle pool never holds it open), but useful in tests.
  *
  * @example
  * ```ts
@@ -229,5 +299,5 @@ export function configure(options: PoolOptions): void {
 export async function shutdown(): Promise<void> {
   const current = runtime.pool;
   runtime.pool = undefined;
-  await current?.close();
+  await Promise.all([current instanceof ThreadPool ? current.close() : undefined, closeAllActors()]);
 }

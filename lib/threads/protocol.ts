@@ -2,9 +2,12 @@ import type { SerializedError } from './serialize-error';
 import type { TaskLocation } from './task';
 
 /**
- * The messages between the main thread and its workers: kinds and shapes only, no logic.
- * Receivers dispatch with a `switch` over `kind` that fails loudly on a kind it does not know.
- * Messages travel in batches (arrays): everything sent in one tick goes as one postMessage.
+ * The messages between threads: kinds and shapes only, no logic.
+ *
+ * Workers talk to the main thread only; a message for another worker carries `to` and the main
+ * thread forwards it. Messages travel in batches (arrays): everything sent in one tick goes as
+ * one postMessage. Receivers dispatch with a `switch` over `kind` that fails loudly on a kind
+ * they do not know.
  */
 export const MessageKind = {
   /** main -> worker: run a child. */
@@ -13,6 +16,28 @@ export const MessageKind = {
   CancelTask: 'cancel-task',
   /** worker -> main: a child finished, with its value or error. */
   TaskSettled: 'task-settled',
+  /** worker -> main: a branch on the worker adds a child; the main thread's pool runs it. */
+  RunChild: 'run-child',
+  /** worker -> main: cancel such a child. */
+  CancelChild: 'cancel-child',
+  /** worker -> main: end the thread of such a child, whose grace ran out. */
+  TerminateChild: 'terminate-child',
+  /** main -> worker: such a child finished. */
+  ChildSettled: 'child-settled',
+  /** any -> any (routed): call a monitor method. */
+  Call: 'call',
+  /** any -> any (routed): how the call ended. */
+  CallResult: 'call-result',
+  /** worker -> main: this worker now serves monitors to other threads; keep it while the process runs. */
+  Hosting: 'hosting',
+  /** worker -> main: spawn an actor for me. */
+  Spawn: 'spawn',
+  /** main -> actor worker: construct your monitor. */
+  Construct: 'construct',
+  /** actor worker -> main, and main -> worker: the spawned monitor's reference, or why it failed. */
+  Spawned: 'spawned',
+  /** any -> main: close a spawned actor. */
+  CloseActor: 'close-actor',
 } as const;
 
 /** What a child runs: a registered task, found by module, or a self-contained function's source. */
@@ -20,11 +45,53 @@ export type TaskSpec =
   | { readonly kind: 'task'; readonly location: TaskLocation }
   | { readonly kind: 'inline'; readonly source: string; readonly name: string };
 
+/** Where a class can be found on another thread: the module that defines it, and its key there. */
+export interface ClassLocation {
+  readonly file: string;
+  readonly key: string;
+  readonly className: string;
+}
+
+/** A monitor reference as it travels. */
+export interface MonitorMarker {
+  readonly kind: 'monitor';
+  readonly thread: number;
+  readonly id: number;
+  readonly label: string;
+  readonly className: string;
+  readonly location: ClassLocation | undefined;
+  /** `[key, name in messages]` of each monitor method. */
+  readonly methods: readonly (readonly [string, string])[];
+}
+
+/** A `@shareable` instance as it travels: its class and its fields. */
+export interface ShareableMarker {
+  readonly kind: 'shareable';
+  readonly location: ClassLocation;
+  readonly fields: Encoded;
+}
+
+/** A value as it travels. */
+export type Encoded =
+  /** Plain data: structured clone carries it as it is. */
+  | { readonly plain: unknown }
+  /** Plain data serialized once and shared by every send (large values). */
+  | { readonly bytes: SharedArrayBuffer; readonly length: number }
+  /** A moved ArrayBuffer. */
+  | { readonly moved: ArrayBuffer }
+  /** Data with references or `@shareable` instances at `specials[i].path` (set to null in `value`). */
+  | { readonly value: unknown; readonly specials: readonly Special[] };
+
+export interface Special {
+  readonly path: readonly (string | number)[];
+  readonly marker: MonitorMarker | ShareableMarker;
+}
+
 export interface RunTaskMessage {
   readonly kind: typeof MessageKind.RunTask;
   readonly id: number;
   readonly spec: TaskSpec;
-  readonly args: readonly unknown[];
+  readonly args: readonly Encoded[];
 }
 
 export interface CancelTaskMessage {
@@ -33,12 +100,89 @@ export interface CancelTaskMessage {
   readonly reason: SerializedError;
 }
 
-export type TaskSettledMessage =
-  | { readonly kind: typeof MessageKind.TaskSettled; readonly id: number; readonly ok: true; readonly value: unknown }
-  | { readonly kind: typeof MessageKind.TaskSettled; readonly id: number; readonly ok: false; readonly error: SerializedError };
+export type Outcome = { readonly ok: true; readonly value: Encoded } | { readonly ok: false; readonly error: SerializedError };
 
-export type ToWorker = RunTaskMessage | CancelTaskMessage;
-export type FromWorker = TaskSettledMessage;
+export type TaskSettledMessage = { readonly kind: typeof MessageKind.TaskSettled; readonly id: number } & Outcome;
+
+export interface RunChildMessage {
+  readonly kind: typeof MessageKind.RunChild;
+  /** The id the worker gave the child. */
+  readonly id: number;
+  /** The pool job on that worker whose branch added the child, if any: it waits meanwhile. */
+  readonly parent: number | undefined;
+  readonly name: string;
+  readonly spec: TaskSpec;
+  readonly args: readonly Encoded[];
+}
+
+export interface CancelChildMessage {
+  readonly kind: typeof MessageKind.CancelChild;
+  readonly id: number;
+  readonly reason: SerializedError;
+}
+
+export interface TerminateChildMessage {
+  readonly kind: typeof MessageKind.TerminateChild;
+  readonly id: number;
+  readonly why: string;
+}
+
+export type ChildSettledMessage = { readonly kind: typeof MessageKind.ChildSettled; readonly id: number } & Outcome;
+
+export interface CallMessage {
+  readonly kind: typeof MessageKind.Call;
+  readonly to: number;
+  readonly from: number;
+  readonly callId: number;
+  readonly monitor: number;
+  /** `Class#id`, so that a thread that forwards the call can say which monitor closed. */
+  readonly label: string;
+  readonly method: string;
+  readonly args: readonly Encoded[];
+}
+
+export type CallResultMessage = { readonly kind: typeof MessageKind.CallResult; readonly to: number; readonly callId: number } & Outcome;
+
+export interface HostingMessage {
+  readonly kind: typeof MessageKind.Hosting;
+}
+
+export interface SpawnMessage {
+  readonly kind: typeof MessageKind.Spawn;
+  readonly requestId: number;
+  readonly location: ClassLocation;
+  readonly args: readonly Encoded[];
+}
+
+export interface ConstructMessage {
+  readonly kind: typeof MessageKind.Construct;
+  readonly requestId: number;
+  readonly location: ClassLocation;
+  readonly args: readonly Encoded[];
+}
+
+export type SpawnedMessage = { readonly kind: typeof MessageKind.Spawned; readonly requestId: number } & Outcome;
+
+export interface CloseActorMessage {
+  readonly kind: typeof MessageKind.CloseActor;
+  readonly thread: number;
+}
+
+/** Messages for the main thread, or passing through it. */
+export type ToMain =
+  | TaskSettledMessage
+  | RunChildMessage
+  | CancelChildMessage
+  | TerminateChildMessage
+  | CallMessage
+  | CallResultMessage
+  | HostingMessage
+  | SpawnMessage
+  | SpawnedMessage
+  | CloseActorMessage;
+
+/** Messages for a worker. */
+export type ToWorker = RunTaskMessage | CancelTaskMessage | ChildSettledMessage | CallMessage | CallResultMessage | ConstructMessage | SpawnedMessage;
 
 /** What `workerData` carries to a new worker. */
 export interface WorkerStart {

@@ -1,19 +1,143 @@
+import type { TransferListItem } from 'node:worker_threads';
+import { types } from 'node:util';
+import { deserialize, serialize } from 'node:v8';
+import { exportReference } from '../monitor/exported-monitors';
+import { reviveReference } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
+import { isArrayPrototype, isPlainPrototype } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
+import { findShareableClass } from '../decorators/shareable';
+import type { Encoded, Special } from './protocol';
 
 /**
- * Values on their way between threads. A shareable value is sent by structured clone; the copy
- * that arrives is frozen again and remembered as verified, so the receiver holds a value that
- * behaves exactly like the sender's: immutable, and shareable onwards at no cost.
+ * Values on their way between threads.
+ *
+ * Every value has passed the shareability check before it gets here. Plain data goes by
+ * structured clone as it is; a large plain value is serialized once and the bytes shared by every
+ * later send. Monitor references and `@shareable` instances cannot go by structured clone, so
+ * they travel beside the data as markers with the path where they belong (never inside it, so
+ * no user data can pose as one). What arrives is frozen again and remembered as verified: the
+ * receiver holds a value that behaves exactly like the sender's.
  */
-export function encodeValue(value: unknown): unknown {
+
+/** Plain values with at least this many properties are serialized once and the bytes reused. */
+const SERIALIZE_ONCE_FROM = 4096;
+
+export function encodeAll(values: readonly unknown[], transfer: TransferListItem[]): Encoded[] {
+  return values.map((value) => encode(value, transfer));
+}
+
+export function encode(value: unknown, transfer: TransferListItem[]): Encoded {
+  if (typeof value !== 'object' || value === null) return { plain: value };
+  if (types.isArrayBuffer(value)) {
+    // Only a whole argument or result can be a buffer here: transfer(buffer) made it one.
+    transfer.push(value);
+    return { moved: value };
+  }
+  const size = runtime.plainDataSizes.get(value);
+  if (size !== undefined) return size >= SERIALIZE_ONCE_FROM ? serializedOnce(value) : { plain: value };
+  const specials: Special[] = [];
+  const copy = copyWithout(value, [], specials);
+  return specials.length === 0 ? { plain: value } : { value: copy, specials };
+}
+
+function serializedOnce(value: object): Encoded {
+  let cached = runtime.serializedValues.get(value);
+  if (cached === undefined) {
+    const bytes = serialize(value);
+    const shared = new SharedArrayBuffer(bytes.length);
+    new Uint8Array(shared).set(bytes);
+    cached = { bytes: shared, length: bytes.length };
+    runtime.serializedValues.set(value, cached);
+  }
+  return cached;
+}
+
+/** A copy of `value` with every reference and @shareable instance replaced by null and listed in `specials`. */
+function copyWithout(value: unknown, path: (string | number)[], specials: Special[]): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (runtime.plainDataSizes.has(value)) return value;
+  const endpoint = runtime.references.get(value);
+  if (endpoint !== undefined) {
+    specials.push({ path: [...path], marker: exportReference(value, endpoint) });
+    return null;
+  }
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (Array.isArray(value) && isArrayPrototype(prototype)) {
+    return value.map((element, index) => copyWithout(element, [...path, index], specials));
+  }
+  if (isPlainPrototype(prototype)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = copyWithout((value as Record<string, unknown>)[key], [...path, key], specials);
+    return copy;
+  }
+  const shareable = runtime.shareablePlans.get((prototype as { constructor: Function }).constructor);
+  if (shareable !== undefined) {
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) fields[key] = (value as Record<string, unknown>)[key];
+    const fieldSpecials: Special[] = [];
+    const fieldsCopy = copyWithout(fields, [], fieldSpecials);
+    specials.push({
+      path: [...path],
+      marker: {
+        kind: 'shareable',
+        location: shareable.location,
+        fields: fieldSpecials.length === 0 ? { plain: fieldsCopy } : { value: fieldsCopy, specials: fieldSpecials },
+      },
+    });
+    return null;
+  }
+  // Shared memory and its views go by structured clone as they are.
   return value;
 }
 
-export function decodeValue(value: unknown): unknown {
+export function decodeAll(values: readonly Encoded[]): unknown[] {
+  return values.map(decode);
+}
+
+export function decode(encoded: Encoded): unknown {
+  if ('plain' in encoded) return settle(encoded.plain, true);
+  if ('moved' in encoded) return encoded.moved;
+  if ('bytes' in encoded) return settle(deserialize(Buffer.from(encoded.bytes, 0, encoded.length)), true);
+  let value = encoded.value;
+  for (const { path, marker } of encoded.specials) {
+    const revived = marker.kind === 'monitor' ? reviveReference(marker) : reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>);
+    if (path.length === 0) value = revived;
+    else setAt(value, path, revived);
+  }
+  return settle(value, false);
+}
+
+function setAt(root: unknown, path: readonly (string | number)[], value: unknown): void {
+  let parent = root as Record<string | number, unknown>;
+  for (let index = 0; index < path.length - 1; index++) parent = parent[path[index] as string | number] as Record<string | number, unknown>;
+  parent[path[path.length - 1] as string | number] = value;
+}
+
+function reviveShareable(location: Parameters<typeof findShareableClass>[0], fields: Record<string, unknown>): object {
+  const plan = findShareableClass(location);
+  const instance = Object.create(plan.decorated.prototype as object) as object;
+  for (const key of Object.keys(fields)) {
+    Object.defineProperty(instance, key, { value: fields[key], enumerable: true, writable: false, configurable: false });
+  }
+  Object.freeze(instance);
+  runtime.verifiedShareable.add(instance);
+  return instance;
+}
+
+/**
+ * Freezes what arrived and remembers it as verified, so it is shareable onwards at no cost; plain
+ * data is remembered as such, with a rough size, so that sending it on takes the fast path.
+ */
+function settle(value: unknown, plain: boolean): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const seen = new Set<object>();
   freezeDeeply(value, seen);
-  for (const object of seen) runtime.verifiedShareable.add(object);
+  let size = 0;
+  for (const object of seen) {
+    runtime.verifiedShareable.add(object);
+    size += Array.isArray(object) ? object.length : 1;
+  }
+  if (plain && seen.has(value)) runtime.plainDataSizes.set(value, size);
   return value;
 }

@@ -1,26 +1,35 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
+import { serveCall } from '../monitor/exported-monitors';
+import { settleCall } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { passValue } from '../shareability/boundary';
 import { BatchedPort } from './batched-port';
+import { childRunner } from './child-runner';
 import { compileInline } from './inline-function';
-import { MessageKind, unknownMessage, type FromWorker, type RunTaskMessage, type ToWorker, type WorkerStart } from './protocol';
-import { decodeValue, encodeValue } from './serialize';
+import type { PoolClient } from './pool-client';
+import { MessageKind, unknownMessage, type RunTaskMessage, type ToMain, type ToWorker, type WorkerStart } from './protocol';
+import { decodeAll, encode } from './serialize';
 import { deserializeError, serializeError } from './serialize-error';
+import { constructActor, settleSpawn } from './spawn';
 import { findTask } from './task';
 
 /**
- * The program of a worker thread: it runs the children the pool sends it, several at once when
- * they await, each with its own abort signal, and reports how each one settled.
+ * The program of a worker thread. It runs the children the pool sends it (several at once when
+ * they await, each with its own abort signal), serves calls to the monitors that live here,
+ * constructs its monitor when it is an actor, and reports how each of these ended.
  */
 const start = workerData as WorkerStart;
 runtime.threadName = start.name;
+runtime.threadId = threadId;
 const port = parentPort as NonNullable<typeof parentPort>;
-const outbox = new BatchedPort<FromWorker>(port, (message, error) => {
-  // A result that cannot be cloned is reported as that child's failure, never dropped.
-  if (message.kind === MessageKind.TaskSettled) {
-    port.postMessage([{ kind: MessageKind.TaskSettled, id: message.id, ok: false, error: serializeError(error, runtime.threadName) }]);
-  }
+const outbox = new BatchedPort<ToMain>(port, (message, error) => {
+  // A result that cannot be sent is reported as a failure of what it answers, never dropped.
+  const failure = { ok: false as const, error: serializeError(error, runtime.threadName) };
+  if (message.kind === MessageKind.TaskSettled) port.postMessage([{ ...message, ...failure, value: undefined }]);
+  if (message.kind === MessageKind.CallResult) port.postMessage([{ ...message, ...failure, value: undefined }]);
 });
+runtime.transport = { send: (_to, message, transfer) => outbox.send(message as ToMain, transfer) };
 const running = new Map<number, AbortController>();
 
 port.on('message', (batch: readonly ToWorker[]) => {
@@ -32,6 +41,21 @@ port.on('message', (batch: readonly ToWorker[]) => {
       case MessageKind.CancelTask:
         running.get(message.id)?.abort(deserializeError(message.reason));
         break;
+      case MessageKind.ChildSettled:
+        (childRunner() as PoolClient).settle(message);
+        break;
+      case MessageKind.Call:
+        serveCall(message);
+        break;
+      case MessageKind.CallResult:
+        settleCall(message);
+        break;
+      case MessageKind.Construct:
+        constructActor(message);
+        break;
+      case MessageKind.Spawned:
+        settleSpawn(message);
+        break;
       default:
         unknownMessage(message);
     }
@@ -41,13 +65,14 @@ port.on('message', (batch: readonly ToWorker[]) => {
 async function runTask(message: RunTaskMessage): Promise<void> {
   const controller = new AbortController();
   running.set(message.id, controller);
+  const name = message.spec.kind === 'task' ? message.spec.location.name : message.spec.name;
   try {
     const fn = message.spec.kind === 'task' ? findTask(message.spec.location) : compileInline(message.spec.source);
-    const args = message.args.map(decodeValue);
-    const name = message.spec.kind === 'task' ? message.spec.location.name : message.spec.name;
-    const value = await runtime.ambient.run({ signal: controller.signal }, () => fn(...args));
-    const passed = encodeValue(passValue(value, `child ${name}`, 'result'));
-    outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: true, value: passed });
+    const args = decodeAll(message.args);
+    const value = await runtime.ambient.run({ signal: controller.signal, job: message.id }, () => fn(...args));
+    const transfer: TransferListItem[] = [];
+    const encoded = encode(passValue(value, `child ${name}`, 'result'), transfer);
+    outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: true, value: encoded }, transfer);
   } catch (error) {
     outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: false, error: serializeError(error, runtime.threadName) });
   } finally {

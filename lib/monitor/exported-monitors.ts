@@ -1,0 +1,68 @@
+import type { TransferListItem } from 'node:worker_threads';
+import { MonitorClosedError } from '../errors/monitor-closed-error';
+import { runtime } from '../runtime';
+import { encode, decodeAll } from '../threads/serialize';
+import { serializeError } from '../threads/serialize-error';
+import { MessageKind, type CallMessage, type MonitorMarker } from '../threads/protocol';
+import { transport } from '../threads/transport';
+import { LocalMonitor } from './local-monitor';
+import type { MonitorEndpoint } from './monitor-endpoint';
+import { RemoteMonitor } from './remote-monitor';
+
+/**
+ * The owner's side of monitors used from other threads: a reference that leaves this thread
+ * exports its monitor under its id, and calls that arrive by message run through the very same
+ * `LocalMonitor.call` as local ones, so they queue, check and fail exactly alike.
+ */
+
+/** The marker that carries a reference to another thread. */
+export function exportReference(reference: object, endpoint: MonitorEndpoint): MonitorMarker {
+  if (endpoint instanceof RemoteMonitor) return endpoint.marker;
+  const monitor = endpoint as LocalMonitor;
+  if (!runtime.exportedMonitors.has(monitor.id)) {
+    runtime.exportedMonitors.set(monitor.id, monitor);
+    // A worker that serves monitors must stay while others may call them.
+    if (runtime.threadId !== 0 && runtime.exportedMonitors.size === 1) transport().send(0, { kind: MessageKind.Hosting });
+  }
+  const { plan } = monitor;
+  void reference;
+  return {
+    kind: 'monitor',
+    thread: runtime.threadId,
+    id: monitor.id,
+    label: monitor.label,
+    className: plan.className,
+    location: plan.location,
+    methods: [...plan.methods.values()].map((mark) => [mark.key, mark.displayName] as const),
+  };
+}
+
+/** Runs a call that arrived from another thread and sends back how it ended. */
+export function serveCall(message: CallMessage): void {
+  const monitor = runtime.exportedMonitors.get(message.monitor);
+  const reply = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+    const transfer: TransferListItem[] = [];
+    transport().send(
+      message.from,
+      outcome.ok
+        ? { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: true, value: encode(outcome.value, transfer) }
+        : { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(outcome.error, runtime.threadName) },
+      transfer,
+    );
+  };
+  if (monitor === undefined) {
+    reply({ ok: false, error: new MonitorClosedError(message.label, `it no longer exists on ${runtime.threadName}`) });
+    return;
+  }
+  let args: unknown[];
+  try {
+    args = decodeAll(message.args);
+  } catch (error) {
+    reply({ ok: false, error });
+    return;
+  }
+  monitor.call(message.method, args).then(
+    (value) => reply({ ok: true, value }),
+    (error: unknown) => reply({ ok: false, error }),
+  );
+}

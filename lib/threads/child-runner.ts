@@ -1,0 +1,32 @@
+import { isMainThread } from 'node:worker_threads';
+import { runtime } from '../runtime';
+import { PoolClient } from './pool-client';
+import { ThreadPool } from './pool';
+import type { TaskSpec } from './protocol';
+
+/**
+ * What runs branch children on threads: the pool on the main thread, and on a worker a client
+ * that asks the main thread's pool, so that every thread's branches share one set of threads.
+ */
+export interface ChildJob {
+  readonly name: string;
+  readonly spec: TaskSpec;
+  /** Already checked for shareability. */
+  readonly args: readonly unknown[];
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface ChildRunner {
+  /** Queues a child; returns its id, with which it can be cancelled or its thread ended. */
+  submit(job: ChildJob): number;
+  /** Asks a child to stop: a queued one never starts; a running one sees its signal abort. */
+  cancel(id: number, reason: unknown): void;
+  /** Ends the thread of a child that did not stop in time; it rejects and the thread is replaced. */
+  terminate(id: number, why: string): void;
+}
+
+/** This thread's runner of children, made on first use. */
+export function childRunner(): ChildRunner {
+  return (runtime.pool ??= isMainThread ? new ThreadPool(runtime.poolOptions) : new PoolClient());
+}

@@ -1,0 +1,51 @@
+import type { TransferListItem } from 'node:worker_threads';
+import { runtime } from '../runtime';
+import type { ChildJob, ChildRunner } from './child-runner';
+import { MessageKind, type ChildSettledMessage } from './protocol';
+import { decode, encodeAll } from './serialize';
+import { deserializeError, serializeError } from './serialize-error';
+import { transport } from './transport';
+
+/**
+ * A worker's way to run branch children: it asks the main thread's pool, naming the child it is
+ * running itself (if any) as the parent, so that the pool knows this thread only waits meanwhile
+ * and may give it other work. That is what lets branches nest deeper than the pool has threads.
+ */
+export class PoolClient implements ChildRunner {
+  readonly #jobs = new Map<number, ChildJob>();
+  #nextId = 1;
+
+  submit(job: ChildJob): number {
+    const id = this.#nextId++;
+    this.#jobs.set(id, job);
+    const transfer: TransferListItem[] = [];
+    const args = encodeAll(job.args, transfer);
+    const parent = runtime.ambient.getStore()?.job;
+    transport().send(0, { kind: MessageKind.RunChild, id, parent, name: job.name, spec: job.spec, args }, transfer);
+    return id;
+  }
+
+  cancel(id: number, reason: unknown): void {
+    if (this.#jobs.has(id)) transport().send(0, { kind: MessageKind.CancelChild, id, reason: serializeError(reason, runtime.threadName) });
+  }
+
+  terminate(id: number, why: string): void {
+    if (this.#jobs.has(id)) transport().send(0, { kind: MessageKind.TerminateChild, id, why });
+  }
+
+  /** The main thread reports that a child finished. */
+  settle(message: ChildSettledMessage): void {
+    const job = this.#jobs.get(message.id);
+    if (job === undefined) return;
+    this.#jobs.delete(message.id);
+    if (!message.ok) {
+      job.reject(deserializeError(message.error));
+      return;
+    }
+    try {
+      job.resolve(decode(message.value));
+    } catch (error) {
+      job.reject(error);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import type { Worker } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
+import { MonitorClosedError } from '../errors/monitor-closed-error';
+import { serveCall } from '../monitor/exported-monitors';
+import { settleCall } from '../monitor/remote-monitor';
+import { runtime } from '../runtime';
+import { BatchedPort } from './batched-port';
+import { MessageKind, type CallMessage, type ToMain, type ToWorker } from './protocol';
+import { serializeError } from './serialize-error';
+import type { Transport } from './transport';
+
+/**
+ * The main thread's switchboard: it holds a link to every worker, forwards monitor calls and
+ * their results between threads, and keeps track of every call in flight to each thread, so that
+ * when a thread dies each of those calls is answered with a {@link MonitorClosedError}, and a call
+ * to a thread that is gone is answered at once. No call is ever left waiting on a dead thread.
+ *
+ * It also keeps a worker referenced (holding the process open) exactly while someone waits on it.
+ */
+interface Link {
+  readonly worker: Worker;
+  readonly name: string;
+  readonly port: BatchedPort<ToWorker>;
+  /** Messages for the main thread itself that are not calls: the pool's or the actors'. */
+  readonly onMessage: (message: ToMain) => void;
+  /** Calls in flight to this thread, by `from:callId`. */
+  readonly calls: Map<string, CallMessage>;
+  /** How many waits hold this worker: it is referenced while any does. */
+  holds: number;
+}
+
+export class Router implements Transport {
+  readonly #links = new Map<number, Link>();
+  /** Threads that ended, and why, to answer late calls. */
+  readonly #gone = new Map<number, string>();
+
+  attach(worker: Worker, name: string, onMessage: (message: ToMain) => void): void {
+    const link: Link = {
+      worker,
+      name,
+      port: new BatchedPort<ToWorker>(worker, (message, error) => this.#undeliverable(worker.threadId, message, error)),
+      onMessage,
+      calls: new Map(),
+      holds: 0,
+    };
+    this.#links.set(worker.threadId, link);
+    worker.unref();
+    worker.on('message', (batch: readonly ToMain[]) => {
+      for (const message of batch) this.#receive(link, message);
+    });
+  }
+
+  /** A worker ended: every call in flight to it is answered, and later ones will be at once. */
+  detach(threadId: number, why: string): void {
+    const link = this.#links.get(threadId);
+    this.#links.delete(threadId);
+    this.#gone.set(threadId, why);
+    if (link === undefined) return;
+    for (const call of link.calls.values()) this.#closed(call, why);
+    link.calls.clear();
+  }
+
+  /** Whether a thread is attached (alive) now. */
+  has(threadId: number): boolean {
+    return this.#links.has(threadId);
+  }
+
+  /** Holds a worker referenced while something waits on it; release with -1. */
+  hold(threadId: number, delta: 1 | -1): void {
+    const link = this.#links.get(threadId);
+    if (link === undefined) return;
+    link.holds += delta;
+    if (link.holds === 1 && delta === 1) link.worker.ref();
+    if (link.holds === 0) link.worker.unref();
+  }
+
+  send(to: number, message: ToMain | ToWorker, transfer?: readonly TransferListItem[]): void {
+    if (to === runtime.threadId) {
+      this.#deliverHere(message as ToMain);
+      return;
+    }
+    const link = this.#links.get(to);
+    if (message.kind === MessageKind.Call) {
+      if (link === undefined) {
+        this.#closed(message, this.#gone.get(to) ?? 'its thread is gone');
+        return;
+      }
+      link.calls.set(`${message.from}:${message.callId}`, message);
+      if (link.calls.size === 1) this.hold(to, 1);
+    }
+    link?.port.send(message as ToWorker, transfer);
+  }
+
+  #receive(link: Link, message: ToMain): void {
+    switch (message.kind) {
+      case MessageKind.Call:
+        this.send(message.to, message);
+        break;
+      case MessageKind.CallResult:
+        if (link.calls.delete(`${message.to}:${message.callId}`) && link.calls.size === 0) this.hold(link.worker.threadId, -1);
+        this.send(message.to, message);
+        break;
+      default:
+        link.onMessage(message);
+    }
+  }
+
+  #deliverHere(message: ToMain): void {
+    switch (message.kind) {
+      case MessageKind.Call:
+        serveCall(message);
+        break;
+      case MessageKind.CallResult:
+        settleCall(message);
+        break;
+      default:
+        throw new Error(`safethread: the main thread cannot route ${message.kind} to itself`);
+    }
+  }
+
+  /** Answers a call whose monitor's thread is gone. */
+  #closed(call: CallMessage, why: string): void {
+    const error = serializeError(new MonitorClosedError(call.label, why), runtime.threadName);
+    // Answered from a later tick, as any reply would be, so a caller never sees it synchronously.
+    queueMicrotask(() => this.send(call.from, { kind: MessageKind.CallResult, to: call.from, callId: call.callId, ok: false, error }));
+  }
+
+  #undeliverable(threadId: number, message: ToWorker, error: unknown): void {
+    if (message.kind === MessageKind.Call) {
+      this.#links.get(threadId)?.calls.delete(`${message.from}:${message.callId}`);
+      this.send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
+    }
+  }
+}
