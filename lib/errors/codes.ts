@@ -36,8 +36,8 @@ export const errorMessages = {
   ERR_TASK_NOT_FOUND: (task: string, file: string) =>
     `task ${task} was not registered when ${file} was loaded on the worker thread; call task(fn) at the top level of that module, not inside a function`,
 
-  ERR_NOT_A_MONITOR: (what: string, received: string) =>
-    `${what} takes a @Monitor ${received === 'class' ? 'class' : 'reference'}, got ${received}; decorate the class with @Monitor`,
+  ERR_NOT_A_MONITOR: (what: string, expected: 'class' | 'reference', received: string) =>
+    `${what} takes a @Monitor ${expected}, got ${received}; ${expected === 'class' ? 'decorate the class with @Monitor' : 'pass what new or spawn() returned for a @Monitor class'}`,
 
   // Monitor references: only monitor methods are reachable.
   ERR_MONITOR_ACCESS_READ: (monitor: string, property: string) =>

@@ -4,6 +4,9 @@ import { runtime } from '../runtime';
 import { close } from '../threads/spawn';
 import type { MonitorEndpoint } from './monitor-endpoint';
 
+/** `Symbol.asyncDispose`, also where a realm (jest's vm context) lacks Node's own, which is this registered symbol. */
+const ASYNC_DISPOSE: symbol = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose');
+
 /**
  * A monitor reference: what `new Counter()` returns, and what crosses threads in its place.
  *
@@ -35,7 +38,7 @@ export function createReference(endpoint: MonitorEndpoint): object {
       }
       if (key === inspect.custom || key === Symbol.toPrimitive) return describe;
       if (key === Symbol.toStringTag) return 'MonitorReference';
-      if (key === Symbol.asyncDispose) return dispose;
+      if (key === ASYNC_DISPOSE) return dispose;
       return undefined;
     },
     set(_target, key) {

@@ -29,6 +29,9 @@ const standardGlobals: ReadonlySet<string> = new Set([
   'Infinity',
   'globalThis',
   'require',
+  // esbuild's keepNames helper, which tsx wraps around named inner functions and classes;
+  // compileInline supplies it on the receiving thread.
+  '__name',
 ]);
 
 /**
@@ -75,11 +78,16 @@ export function inlineSource(fn: Function, what: string): string {
  * ```
  */
 export function compileInline(source: string): (...args: unknown[]) => unknown {
-  const made: unknown = new Function('require', `return (${source}\n);`)(require);
+  const made: unknown = new Function('require', '__name', `return (${source}\n);`)(require, keepName);
   if (typeof made !== 'function') {
     throw new DefinitionError('ERR_NOT_PORTABLE_FUNCTION', 'inline source', `it evaluates to ${typeof made}, not a function`);
   }
   return made as (...args: unknown[]) => unknown;
+}
+
+/** What esbuild's `__name(target, name)` does: gives a function or class its name. */
+function keepName<T extends object>(target: T, name: string): T {
+  return Object.defineProperty(target, 'name', { value: name, configurable: true });
 }
 
 /** Turns a function's source text into a function expression, or says why it cannot. */

@@ -31,13 +31,13 @@ import { router, transport } from './transport';
  * await counter.increment(); // runs on the actor's thread
  * ```
  */
-export async function spawn<C extends abstract new (...args: never[]) => object>(monitorClass: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C>> {
+export async function spawn<C extends abstract new (...args: never[]) => object>(monitorClass: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C> & AsyncDisposable> {
   const plan = typeof monitorClass === 'function' ? runtime.monitorPlans.get(monitorClass) : undefined;
   if (plan === undefined || plan.location === undefined) {
-    throw new DefinitionError('ERR_NOT_A_MONITOR', 'spawn(Class, ...args)', typeof monitorClass === 'function' ? `class ${monitorClass.name}` : typeof monitorClass);
+    throw new DefinitionError('ERR_NOT_A_MONITOR', 'spawn(Class, ...args)', 'class', typeof monitorClass === 'function' ? `class ${monitorClass.name}` : typeof monitorClass);
   }
   const passed = passArguments(`spawn ${plan.className}`, [...args]);
-  return (await requestActor(plan.location, passed)) as InstanceType<C>;
+  return (await requestActor(plan.location, passed)) as InstanceType<C> & AsyncDisposable;
 }
 
 /**
@@ -53,7 +53,7 @@ export async function spawn<C extends abstract new (...args: never[]) => object>
  */
 export async function close(reference: object): Promise<void> {
   const endpoint = runtime.references.get(reference);
-  if (endpoint === undefined) throw new DefinitionError('ERR_NOT_A_MONITOR', 'close(reference)', reference === null ? 'null' : typeof reference);
+  if (endpoint === undefined) throw new DefinitionError('ERR_NOT_A_MONITOR', 'close(reference)', 'reference', reference === null ? 'null' : typeof reference);
   if (endpoint instanceof LocalMonitor) {
     endpoint.close('it was closed');
     runtime.exportedMonitors.delete(endpoint.id);

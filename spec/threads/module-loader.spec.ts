@@ -61,14 +61,13 @@ interface TypeScriptMode {
    * refuses that as a free variable ("DefinitionError: child an inline function uses the variable
    * `__name` from outside itself"); nor would `__name` exist on the worker.
    */
-  readonly innerFunctionBug: boolean;
 }
 
 const typescriptModes: readonly TypeScriptMode[] = [
-  { name: 'ts-node as a preload (node -r ts-node/register/transpile-only)', args: (program) => ['-r', 'ts-node/register/transpile-only', program], innerFunctionBug: false },
-  { name: 'the ts-node command', args: (program) => [join(root, 'node_modules/ts-node/dist/bin.js'), program], innerFunctionBug: false },
-  { name: 'tsx as an import (node --import tsx)', args: (program) => ['--import', 'tsx', program], innerFunctionBug: true },
-  { name: 'the tsx command', args: (program) => [join(root, 'node_modules/tsx/dist/cli.mjs'), program], innerFunctionBug: true },
+  { name: 'ts-node as a preload (node -r ts-node/register/transpile-only)', args: (program) => ['-r', 'ts-node/register/transpile-only', program] },
+  { name: 'the ts-node command', args: (program) => [join(root, 'node_modules/ts-node/dist/bin.js'), program] },
+  { name: 'tsx as an import (node --import tsx)', args: (program) => ['--import', 'tsx', program] },
+  { name: 'the tsx command', args: (program) => [join(root, 'node_modules/tsx/dist/cli.mjs'), program] },
 ];
 
 // The subprocesses do not see this jest project's decorator set-up (each program is loaded by its
@@ -82,7 +81,7 @@ describeSubprocesses('loading tasks and inline functions on workers, in a subpro
       expectSuccess(runNode(mode.args(join(fixtures, 'program.ts'))), expectedProgramOutput(true));
     });
 
-    (mode.innerFunctionBug ? it.failing : it)('runs an inline function that declares functions and classes of its own', () => {
+    it('runs an inline function that declares functions and classes of its own', () => {
       expectSuccess(runNode(mode.args(join(fixtures, 'inner-function-program.ts'))), expectedInnerFunctionOutput);
     });
   });
