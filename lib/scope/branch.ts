@@ -75,6 +75,8 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     throw new DefinitionError('ERR_INVALID_OPTION', 'branch', 'body', 'a function that adds children', typeof body);
   }
   const graceMs = options.graceMs ?? 1000;
+  // The pool job this branch runs in, if any: its children are this job's, and it waits for them.
+  const job = runtime.ambient.getStore()?.job;
   const controller = new AbortController();
   const states: ChildState[] = [];
   const failures: unknown[] = [];
@@ -147,7 +149,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       const stop = () => local.abort(controller.signal.reason);
       controller.signal.addEventListener('abort', stop, { once: true });
       // Typed `never` inside: the public signature of addLocal carries the child's real result type.
-      const result = runtime.ambient.run({ signal: local.signal }, async () => await fn(...args)) as Promise<never>;
+      const result = runtime.ambient.run({ signal: local.signal, job }, async () => await fn(...args)) as Promise<never>;
       void result.finally(() => controller.signal.removeEventListener('abort', stop)).catch(() => {});
       return track({ result, cancel: (reason?: unknown) => local.abort(reason) });
     },
@@ -160,7 +162,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
 
   try {
     try {
-      await runtime.ambient.run({ signal: controller.signal }, async () => body(children));
+      await runtime.ambient.run({ signal: controller.signal, job }, async () => body(children));
     } catch (error) {
       fail(error);
     }

@@ -1,0 +1,56 @@
+import { branch, configure, DefinitionError, freeze, shutdown, ThreadCrashError } from '../../lib';
+import { runtime } from '../../lib/runtime';
+import { exhaustMemory, lengthOf, nest } from '../fixtures/monitors';
+
+jest.setTimeout(60_000);
+afterEach(() => shutdown());
+
+describe('the pool', () => {
+  it('runs nested branches deeper than the pool has threads', async () => {
+    configure({ threads: 2 });
+    const [path] = await branch<readonly number[]>((children) => void children.add(nest, 3));
+    expect(path?.slice(0, 3)).toEqual([3, 2, 1]);
+    expect(typeof path?.[3]).toBe('number');
+  });
+
+  it('runs sibling nested branches side by side without starving', async () => {
+    configure({ threads: 2 });
+    const paths = await branch<readonly number[]>((children) => {
+      for (let i = 0; i < 3; i++) children.add(nest, 2);
+    });
+    expect(paths.map((path) => path.slice(0, 2))).toEqual([
+      [2, 1],
+      [2, 1],
+      [2, 1],
+    ]);
+  });
+
+  it('rejects a child that runs out of memory under resourceLimits with ThreadCrashError, then works again', async () => {
+    configure({ threads: 1, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
+    const attempt = branch((children) => void children.add(exhaustMemory));
+    await expect(attempt).rejects.toThrow(ThreadCrashError);
+    await expect(attempt).rejects.toThrow(/child exhaustMemory crashed its thread/);
+    configure({ resourceLimits: {} });
+    await expect(branch<number>((children) => void children.add((n: number) => n * 2, 21))).resolves.toEqual([42]);
+  });
+
+  it('serializes a large frozen value once for many children, and reuses the bytes later', async () => {
+    configure({ threads: 2 });
+    const big = freeze(Array.from({ length: 20_000 }, (_, i) => i));
+    const sendToSix = () =>
+      branch<number>((children) => {
+        for (let i = 0; i < 6; i++) children.add(lengthOf, big);
+      });
+    await expect(sendToSix()).resolves.toEqual([20_000, 20_000, 20_000, 20_000, 20_000, 20_000]);
+    const bytes = runtime.serializedValues.get(big);
+    expect(bytes?.bytes).toBeInstanceOf(SharedArrayBuffer);
+    await expect(sendToSix()).resolves.toHaveLength(6);
+    expect(runtime.serializedValues.get(big)).toBe(bytes);
+  });
+
+  it('refuses bad options with a message that says what it takes', () => {
+    expect(() => configure({ threads: 0 })).toThrow(DefinitionError);
+    expect(() => configure({ threads: 0 })).toThrow('configure: option `threads` must be a whole number from 1 up, got 0');
+    expect(() => configure({ idleTimeoutMs: -1 })).toThrow('configure: option `idleTimeoutMs` must be a number of milliseconds from 0 up, got -1');
+  });
+});
