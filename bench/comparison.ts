@@ -34,6 +34,22 @@ export interface Target {
   readonly label: string;
 }
 
+/**
+ * A target on a figure the comparison counts itself rather than on a time ratio, such as how many
+ * times a value was serialized. Read once, after the last round and before {@link Comparison.tearDown}.
+ */
+export interface Check {
+  /** The case the figure is about; the report shows the check on its row. */
+  readonly case: string;
+  readonly figure: () => number;
+  readonly atMost?: number;
+  readonly atLeast?: number;
+  /** How the report states the target, e.g. `serialized once`. */
+  readonly label: string;
+  /** How the report shows the figure, e.g. `1 serialization`. @default the number */
+  readonly format?: (figure: number) => string;
+}
+
 /** How long to measure. Each comparison may override part of the defaults. */
 export interface MeasureOptions {
   /** Rounds; each round times every case once, in alternating order. @default 25 */
@@ -54,6 +70,8 @@ export interface Comparison {
   readonly anchor: string;
   readonly cases: readonly BenchCase[];
   readonly targets?: readonly Target[];
+  /** Targets on counted figures; the report lists them with the ratio targets. */
+  readonly checks?: readonly Check[];
   readonly options?: Partial<MeasureOptions>;
   /** Starts what the cases need (workers, ports). */
   readonly setUp?: () => void | Promise<void>;

@@ -1,4 +1,4 @@
-import type { BenchCase, Comparison, MeasureOptions, Target } from './comparison';
+import type { BenchCase, Check, Comparison, MeasureOptions, Target } from './comparison';
 
 /**
  * The harness: measures the cases of one comparison side by side and turns the samples into
@@ -35,9 +35,11 @@ export interface CaseResult {
 
 export interface TargetResult extends Target {
   readonly versus: string;
-  /** Median over rounds of `ns/op of case / ns/op of versus`. */
+  /** Median over rounds of `ns/op of case / ns/op of versus`; for a {@link Check}, the figure it counted. */
   readonly ratio: number;
   readonly met: boolean;
+  /** Set for a {@link Check}: its figure as the report shows it. */
+  readonly checked?: string;
 }
 
 export interface ComparisonResult {
@@ -61,6 +63,7 @@ export async function measure(comparison: Comparison, overrides: Partial<Measure
     caseIndex(comparison, target.case);
     caseIndex(comparison, target.versus ?? comparison.anchor);
   }
+  for (const check of comparison.checks ?? []) caseIndex(comparison, check.case);
 
   await comparison.setUp?.();
   try {
@@ -74,7 +77,8 @@ export async function measure(comparison: Comparison, overrides: Partial<Measure
         samples[index].push((await timeSample(cases[index], iterationsOfCase)) / iterationsOfCase);
       }
     }
-    return summarize(comparison, options, iterations, samples);
+    const summary = summarize(comparison, options, iterations, samples);
+    return { ...summary, targets: [...summary.targets, ...(comparison.checks ?? []).map(evaluateCheck)] };
   } finally {
     await comparison.tearDown?.();
   }
@@ -133,6 +137,12 @@ function summarize(comparison: Comparison, options: MeasureOptions, iterations: 
     return { ...target, versus, ratio, met };
   });
   return { name: comparison.name, summary: comparison.summary, anchor: comparison.anchor, options, cases, targets };
+}
+
+function evaluateCheck(check: Check): TargetResult {
+  const figure = check.figure();
+  const met = (check.atMost === undefined || figure <= check.atMost) && (check.atLeast === undefined || figure >= check.atLeast);
+  return { case: check.case, versus: check.case, atMost: check.atMost, atLeast: check.atLeast, label: check.label, ratio: figure, met, checked: check.format?.(figure) ?? String(figure) };
 }
 
 function caseIndex(comparison: Comparison, name: string): number {

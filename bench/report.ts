@@ -54,7 +54,7 @@ export function formatComparison(result: ComparisonResult): string {
     const targets = result.targets.filter((target) => target.case === measured.name);
     if (targets.length === 0) rows.push([...cells, '', '']);
     targets.forEach((target, index) => {
-      const verdict = `${target.met ? 'yes' : 'NO'} (${formatRatio(target.ratio)})`;
+      const verdict = `${target.met ? 'yes' : 'NO'} (${target.checked ?? formatRatio(target.ratio)})`;
       rows.push([...(index === 0 ? cells : cells.map(() => '')), target.label, verdict]);
     });
   }

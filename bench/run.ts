@@ -1,6 +1,7 @@
 import type { Comparison, MeasureOptions } from './comparison';
 import { measure, type ComparisonResult } from './measure';
 import { createReport, formatComparison, formatSummary } from './report';
+import { crossThreadCall } from './cross-thread-call';
 import { sameThreadCall } from './same-thread-call';
 import { shareabilityCheck } from './shareability-check';
 
@@ -14,7 +15,7 @@ import { shareabilityCheck } from './shareability-check';
  *
  * A new bench is a file exporting a function that returns a {@link Comparison}; add it here.
  */
-const ALL_COMPARISONS: readonly (() => Comparison)[] = [sameThreadCall, shareabilityCheck];
+const ALL_COMPARISONS: readonly (() => Comparison)[] = [sameThreadCall, shareabilityCheck, crossThreadCall];
 
 /** A mistake on the command line: reported by its message alone, without a stack. */
 class UsageError extends Error {}

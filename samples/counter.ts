@@ -4,10 +4,13 @@
  * Ten callers tick one counter a thousand times each, with an await in the middle of every
  * update. A plain object loses most of the updates (read, await, write: the callers overwrite
  * each other). The monitor loses none, because a turn holds it until the method has settled.
+ * Then ten children on worker threads tick the same counter: the calls cross threads, run on
+ * the counter's own thread one at a time, and still none is lost.
  *
  * Run alone: npx ts-node samples/counter.ts
  */
-import { Monitor, monitorMethod } from '../lib';
+import { threadId } from 'node:worker_threads';
+import { branch, Monitor, monitorMethod, shutdown, task } from '../lib';
 
 @Monitor
 export class Counter {
@@ -35,6 +38,12 @@ class UnsafeCounter {
   }
 }
 
+/** A child: ticks the counter it was given from a worker thread, and says which thread it ran on. */
+export const tickFromThread = task(async function tickFromThread(counter: Counter, ticks: number): Promise<number> {
+  for (let i = 0; i < ticks; i++) await counter.tick();
+  return threadId;
+});
+
 const CALLERS = 10;
 const TICKS = 1000;
 
@@ -49,6 +58,13 @@ export async function main(): Promise<void> {
   console.log(`counter: ${CALLERS} callers x ${TICKS} ticks, with an await inside every update`);
   console.log(`  plain object : ${unsafe.count} of ${expected} (${expected - unsafe.count} lost updates)`);
   console.log(`  @Monitor     : ${await counter.value()} of ${expected}`);
+
+  const shared = new Counter();
+  const threads = await branch<number>((children) => {
+    for (let i = 0; i < CALLERS; i++) children.add(tickFromThread, shared, 100);
+  });
+  console.log(`  ${CALLERS} children on threads ${[...new Set(threads)].sort().join(', ')} x 100 ticks: ${await shared.value()} of ${CALLERS * 100}`);
+  await shutdown();
 }
 
 async function tickMany(tick: () => Promise<void>): Promise<void> {

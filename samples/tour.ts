@@ -3,8 +3,12 @@
  * `npx ts-node samples/<name>.ts`.
  */
 import { main as counter } from './counter';
+import { main as parallelMap } from './parallel-map';
 
-const samples: readonly (readonly [string, () => Promise<void>])[] = [['counter', counter]];
+const samples: readonly (readonly [string, () => Promise<void>])[] = [
+  ['counter', counter],
+  ['parallel map', parallelMap],
+];
 
 async function tour(): Promise<void> {
   for (const [name, run] of samples) {

@@ -139,7 +139,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       const passed = passArguments(`child ${work.name}`, [...args]);
       let id = 0;
       const result = new Promise<never>((resolve, reject) => {
-        id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, resolve, reject });
+        id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, stack: new Error().stack, resolve, reject });
       });
       return track({ result, cancel: (reason?: unknown) => childRunner().cancel(id, reason) }, (why) => childRunner().terminate(id, why));
     },

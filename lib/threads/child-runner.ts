@@ -13,6 +13,8 @@ export interface ChildJob {
   readonly spec: TaskSpec;
   /** Already checked for shareability. */
   readonly args: readonly unknown[];
+  /** Where the child was added, joined to the child's own stack when it fails. */
+  readonly stack?: string;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }

@@ -39,7 +39,7 @@ export class PoolClient implements ChildRunner {
     if (job === undefined) return;
     this.#jobs.delete(message.id);
     if (!message.ok) {
-      job.reject(deserializeError(message.error));
+      job.reject(deserializeError(message.error, job.stack));
       return;
     }
     try {

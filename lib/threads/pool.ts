@@ -215,7 +215,7 @@ export class ThreadPool implements ChildRunner {
     if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) this.#idle(thread);
     try {
       if (outcome.ok) record.job.resolve(fromThread ? decode(outcome.value as Parameters<typeof decode>[0]) : outcome.value);
-      else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0]) : outcome.error);
+      else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0], record.job.stack) : outcome.error);
     } catch (error) {
       record.job.reject(error);
     }

@@ -97,6 +97,13 @@ describe('branch', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it('joins the child stack to the stack where the child was added', async () => {
+    const error = (await branch((children) => void children.add(failWith, 'traced')).catch((caught: unknown) => caught)) as Error;
+    expect(error.stack).toContain('failWith');
+    expect(error.stack).toMatch(/thread boundary/);
+    expect(error.stack).toContain('branch.spec.ts');
+  });
+
   it('rejects with BranchError when several children fail on their own', async () => {
     const attempt = branch((children) => {
       children.add(failWith, 'first');

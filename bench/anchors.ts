@@ -1,0 +1,131 @@
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/umd/node-adapter';
+import Piscina from 'piscina';
+
+/**
+ * The other side of every cross-thread comparison: the limits (a raw MessagePort and Atomics)
+ * and the libraries safethread is measured against (Comlink, piscina). Each starts its worker
+ * ready to answer at once, so no measured sample includes a thread's start-up, and each has a
+ * `close()` that ends its thread, so `npm run bench` exits by itself.
+ */
+
+const WORKERS = join(__dirname, 'workers');
+
+/** A worker that echoes every message: the raw MessagePort round trip. */
+export class EchoWorker {
+  readonly #worker: Worker;
+  #waiting = 0;
+  #done: (() => void) | undefined = undefined;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.on('message', () => {
+      if (--this.#waiting > 0) return;
+      const done = this.#done;
+      this.#done = undefined;
+      done?.();
+    });
+  }
+
+  static async start(): Promise<EchoWorker> {
+    const echo = new EchoWorker(new Worker(join(WORKERS, 'echo-worker.js')));
+    await once(echo.#worker, 'online');
+    await echo.roundTrips(100);
+    return echo;
+  }
+
+  /** Posts `count` messages at once and resolves when every echo is back (one: a plain round trip). */
+  roundTrips(count: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting = count;
+      this.#done = resolve;
+      for (let i = 0; i < count; i++) this.#worker.postMessage(i);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}
+
+const REQUEST = 1;
+const REPLY = 2;
+const STOP = 3;
+
+/** A worker answering through shared memory, Atomics.wait and Atomics.notify: no message at all. */
+export class AtomicsPingPong {
+  readonly #worker: Worker;
+  readonly #state: Int32Array;
+
+  private constructor(worker: Worker, state: Int32Array) {
+    this.#worker = worker;
+    this.#state = state;
+  }
+
+  static async start(): Promise<AtomicsPingPong> {
+    const shared = new SharedArrayBuffer(4);
+    const pingPong = new AtomicsPingPong(new Worker(join(WORKERS, 'atomics-worker.js'), { workerData: shared }), new Int32Array(shared));
+    await once(pingPong.#worker, 'online');
+    pingPong.roundTrip();
+    return pingPong;
+  }
+
+  /** One request and its reply; blocks this thread until the reply (as the limit would). */
+  roundTrip(): void {
+    const state = this.#state;
+    Atomics.store(state, 0, REQUEST);
+    Atomics.notify(state, 0);
+    while (Atomics.load(state, 0) === REQUEST) Atomics.wait(state, 0, REQUEST);
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.#state, 0, STOP);
+    Atomics.notify(this.#state, 0);
+    await this.#worker.terminate();
+  }
+}
+
+/** What bench/workers/comlink-worker.js exposes. */
+export interface ComlinkCounter {
+  increment(): number;
+}
+
+/** A Comlink proxy of a counter on its own worker. */
+export class ComlinkAnchor {
+  readonly #worker: Worker;
+  readonly counter: Comlink.Remote<ComlinkCounter>;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    this.counter = Comlink.wrap<ComlinkCounter>(nodeEndpoint(worker));
+  }
+
+  static async start(): Promise<ComlinkAnchor> {
+    const anchor = new ComlinkAnchor(new Worker(join(WORKERS, 'comlink-worker.js')));
+    await once(anchor.#worker, 'online');
+    for (let i = 0; i < 100; i++) await anchor.counter.increment();
+    return anchor;
+  }
+
+  async close(): Promise<void> {
+    this.counter[Comlink.releaseProxy]();
+    await this.#worker.terminate();
+  }
+}
+
+/** Names of the tasks in bench/workers/piscina-tasks.js. */
+export type PiscinaTask = 'increment' | 'spin' | 'lengthOf';
+
+/**
+ * A piscina pool of exactly `threads` threads (all started before measuring) running one task of
+ * bench/workers/piscina-tasks.js.
+ */
+export async function startPiscina<T, R>(task: PiscinaTask, threads: number, warmUp: T): Promise<Piscina<T, R>> {
+  const pool = new Piscina<T, R>({ filename: join(WORKERS, 'piscina-tasks.js'), name: task, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+  // Enough tasks at once to reach every thread.
+  await Promise.all(Array.from({ length: threads * 4 }, () => pool.run(warmUp)));
+  return pool;
+}
