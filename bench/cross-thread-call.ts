@@ -1,5 +1,6 @@
 import type Piscina from 'piscina';
 import { close, shutdown, spawn } from '../lib';
+import { PINNING_NOTE, pinToOneCpu } from './affinity';
 import { AtomicsPingPong, ComlinkAnchor, EchoWorker, startPiscina } from './anchors';
 import type { Comparison } from './comparison';
 import { BenchCounter } from './fixtures';
@@ -14,7 +15,8 @@ import { BenchCounter } from './fixtures';
  * at least 2x faster. A piscina task and an Atomics wait/notify ping-pong (no message at all,
  * the wake-up alone) are shown for context. Every case waits for its reply before the next call,
  * so each one pays a full thread wake-up: the figure that flips between two speeds on this
- * machine, hence the interleaving.
+ * machine, depending on whether the two threads share a CPU. So the process is pinned to one
+ * CPU for this comparison (see bench/affinity.ts), and the cases are interleaved.
  */
 
 const RAW = 'raw MessagePort round trip';
@@ -29,6 +31,7 @@ export function crossThreadCall(): Comparison {
   let comlink: ComlinkAnchor | undefined;
   let piscina: Piscina<number, number> | undefined;
   let counter: BenchCounter | undefined;
+  let unpin: () => void = () => {};
   // Keeps the results observable so no loop can be optimised away.
   let sink = 0;
 
@@ -39,7 +42,7 @@ export function crossThreadCall(): Comparison {
 
   return {
     name: 'cross-thread-call',
-    summary: 'one call in flight: await of a call answered by another thread, each call waiting for the previous reply',
+    summary: `one call in flight: await of a call answered by another thread, each call waiting for the previous reply (${PINNING_NOTE})`,
     anchor: RAW,
     cases: [
       {
@@ -83,6 +86,7 @@ export function crossThreadCall(): Comparison {
       { case: SAFETHREAD, versus: COMLINK, atMost: 0.5, label: 'at least 2x faster than Comlink' },
     ],
     setUp: async () => {
+      unpin = pinToOneCpu();
       [echo, pingPong, comlink, piscina, counter] = await Promise.all([
         EchoWorker.start(),
         AtomicsPingPong.start(),
@@ -95,6 +99,7 @@ export function crossThreadCall(): Comparison {
     tearDown: async () => {
       await Promise.all([echo?.close(), pingPong?.close(), comlink?.close(), piscina?.destroy(), counter === undefined ? undefined : close(counter)]);
       await shutdown();
+      unpin();
       if (!(sink > 0)) throw new Error('cross-thread-call: the counters never counted');
     },
   };

@@ -1,7 +1,10 @@
 import type { Comparison, MeasureOptions } from './comparison';
 import { measure, type ComparisonResult } from './measure';
 import { createReport, formatComparison, formatSummary } from './report';
+import { cpuChildren } from './cpu-children';
 import { crossThreadCall } from './cross-thread-call';
+import { largeValue } from './large-value';
+import { pipelinedCalls } from './pipelined-calls';
 import { sameThreadCall } from './same-thread-call';
 import { shareabilityCheck } from './shareability-check';
 
@@ -15,7 +18,7 @@ import { shareabilityCheck } from './shareability-check';
  *
  * A new bench is a file exporting a function that returns a {@link Comparison}; add it here.
  */
-const ALL_COMPARISONS: readonly (() => Comparison)[] = [sameThreadCall, shareabilityCheck, crossThreadCall];
+const ALL_COMPARISONS: readonly (() => Comparison)[] = [sameThreadCall, shareabilityCheck, crossThreadCall, pipelinedCalls, cpuChildren, largeValue];
 
 /** A mistake on the command line: reported by its message alone, without a stack. */
 class UsageError extends Error {}

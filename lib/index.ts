@@ -23,6 +23,9 @@ export { configure, shutdown, type PoolOptions } from './threads/pool';
 export { spawn, close } from './threads/spawn';
 
 // Cancellation
+export { CancellationSource } from './cancellation/cancellation-source';
+export { CancellationToken } from './cancellation/cancellation-token';
+export { currentToken } from './cancellation/current-token';
 export { sleep, type SleepOptions } from './cancellation/sleep';
 
 // Errors

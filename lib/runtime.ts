@@ -9,6 +9,13 @@ import type { ChildRunner } from './threads/child-runner';
 import type { Transport } from './threads/transport';
 import type { LocalMonitor } from './monitor/local-monitor';
 import type { PendingCall } from './monitor/remote-monitor';
+import type { CancellationToken } from './cancellation/cancellation-token';
+
+/** What runs now: its cancellation token, and the pool job it belongs to on a worker. */
+export interface AmbientContext {
+  readonly token: CancellationToken;
+  readonly job?: number;
+}
 
 /**
  * All mutable state of safethread on one thread, in one object.
@@ -53,8 +60,13 @@ export class Runtime {
   threadName = 'main';
   /** This thread's `worker_threads.threadId` (0 on the main thread). */
   threadId = 0;
-  /** What the running child or branch body may be asked to stop by, carried through awaits. */
-  readonly ambient = new AsyncLocalStorage<{ readonly signal: AbortSignal; readonly job?: number }>();
+  /** The running child's, call's or branch body's cancellation token (and pool job), carried through awaits. */
+  readonly ambient = new AsyncLocalStorage<AmbientContext>();
+  /** Cancellation tokens known on this thread, by id, so that one token has one object here. */
+  readonly tokensById = new Map<string, WeakRef<CancellationToken>>();
+  nextTokenId = 1;
+  /** `CancellationToken.none`, made once per thread. */
+  noneToken: CancellationToken | undefined = undefined;
   /** Runs branch children: the pool on the main thread, a client of it on a worker. Made on first use. */
   pool: ChildRunner | undefined = undefined;
   /** How this thread sends messages to other threads; unset until it first needs to. */

@@ -1,19 +1,22 @@
 import { CancelledError } from '../errors/cancelled-error';
-import { runtime } from '../runtime';
+import { CancellationToken } from './cancellation-token';
+import { currentToken } from './current-token';
 
 /** Options of {@link sleep}. */
 export interface SleepOptions {
   /**
-   * Ends the sleep early with a {@link CancelledError} when it aborts.
-   * @default the running child's or branch's own signal, if any
+   * Ends the sleep early with a {@link CancelledError} when cancelled.
+   * @default currentToken(): the running child's, call's or branch body's token
    */
+  readonly token?: CancellationToken;
+  /** Ends the sleep early when it aborts, like `token`. */
   readonly signal?: AbortSignal;
 }
 
 /**
- * Waits `ms` milliseconds, or until cancelled: inside a branch child or body, a sleep ends at once
- * with a {@link CancelledError} when the branch cancels its children, so a cancelled child does
- * not linger. The timer does not keep the process alive by itself beyond the sleep.
+ * Waits `ms` milliseconds, or until cancelled: inside a branch child or body, or a monitor call,
+ * a sleep ends at once with a {@link CancelledError} carrying the reason when its token is
+ * cancelled, so a cancelled child does not linger.
  *
  * @example
  * ```ts
@@ -24,17 +27,16 @@ export interface SleepOptions {
  * ```
  */
 export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
-  const signal = options.signal ?? runtime.ambient.getStore()?.signal;
-  if (signal?.aborted) return Promise.reject(new CancelledError(signal.reason, 'sleep'));
+  const token = options.signal !== undefined ? CancellationToken.fromSignal(options.signal) : options.token ?? currentToken();
+  if (token.cancelled) return Promise.reject(new CancelledError(token.reason, 'sleep'));
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
+    const stopListening = token.onCancel((reason) => {
       clearTimeout(timer);
-      reject(new CancelledError(signal?.reason, 'sleep'));
-    };
+      reject(new CancelledError(reason, 'sleep'));
+    });
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

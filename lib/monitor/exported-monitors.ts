@@ -1,7 +1,8 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { runtime } from '../runtime';
-import { encode, decodeAll } from '../threads/serialize';
+import type { CancellationToken } from '../cancellation/cancellation-token';
+import { decode, decodeAll, encode } from '../threads/serialize';
 import { serializeError } from '../threads/serialize-error';
 import { MessageKind, type CallMessage, type MonitorMarker } from '../threads/protocol';
 import { transport } from '../threads/transport';
@@ -55,13 +56,16 @@ export function serveCall(message: CallMessage): void {
     return;
   }
   let args: unknown[];
+  let token: CancellationToken | undefined;
   try {
     args = decodeAll(message.args);
+    token = message.token === undefined ? undefined : (decode(message.token) as CancellationToken);
   } catch (error) {
     reply({ ok: false, error });
     return;
   }
-  monitor.call(message.method, args).then(
+  const call = token === undefined ? monitor.call(message.method, args) : runtime.ambient.run({ token }, () => monitor.call(message.method, args));
+  call.then(
     (value) => reply({ ok: true, value }),
     (error: unknown) => reply({ ok: false, error }),
   );

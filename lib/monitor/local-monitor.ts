@@ -1,5 +1,7 @@
 import { DefinitionError } from '../errors/definition-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
+import { CancelledError } from '../errors/cancelled-error';
+import { runtime } from '../runtime';
 import { passArguments, passValue } from '../shareability/boundary';
 import type { MonitorEndpoint } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
@@ -54,14 +56,38 @@ export class LocalMonitor implements MonitorEndpoint {
       this.#turns.hold();
       return this.#start(ending, args);
     }
+    return this.#queue(ending, args);
+  }
+
+  /**
+   * A call that must wait for the monitor. It runs later under the caller's context (its token),
+   * not the context of whichever turn releases the monitor; if its token is cancelled while it
+   * waits, it leaves the queue with a {@link CancelledError} and never runs.
+   */
+  #queue(ending: TurnEnding, args: unknown[]): Promise<unknown> {
+    const context = runtime.ambient.getStore();
+    const token = context?.token;
+    if (token?.cancelled) return Promise.reject(new CancelledError(token.reason, `${ending.where} (waiting for ${this.label})`));
     return new Promise((resolve, reject) => {
+      let withdrawn = false;
+      const stopWatching = token?.onCancel((reason) => {
+        withdrawn = true;
+        reject(new CancelledError(reason, `${ending.where} (waiting for ${this.label})`));
+      });
       this.#turns.enter(() => {
+        stopWatching?.();
+        if (withdrawn) {
+          this.#turns.release();
+          return;
+        }
         if (this.#closed !== undefined) {
           this.#turns.release();
           reject(new MonitorClosedError(this.label, this.#closed));
           return;
         }
-        this.#start(ending, args).then(resolve, reject);
+        const run = () => this.#start(ending, args).then(resolve, reject);
+        if (context === undefined) run();
+        else runtime.ambient.run(context, run);
       });
     });
   }

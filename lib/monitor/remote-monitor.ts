@@ -4,7 +4,8 @@ import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import { MessageKind, type CallResultMessage, type MonitorMarker } from '../threads/protocol';
-import { decode, encodeAll } from '../threads/serialize';
+import { currentToken } from '../cancellation/current-token';
+import { decode, encode, encodeAll } from '../threads/serialize';
 import { deserializeError } from '../threads/serialize-error';
 import { transport } from '../threads/transport';
 import type { MonitorEndpoint } from './monitor-endpoint';
@@ -45,6 +46,9 @@ export class RemoteMonitor implements MonitorEndpoint {
     const callId = runtime.nextCallId++;
     const transfer: TransferListItem[] = [];
     const encoded = encodeAll(args, transfer);
+    // The call runs under the caller's token on the owner thread, which sees a cancel through shared memory.
+    const token = currentToken();
+    const encodedToken = token.shared.memory === undefined ? undefined : encode(token, transfer);
     const { stack } = new Error();
     return new Promise((resolve, reject) => {
       runtime.pendingCalls.set(callId, { resolve, reject, stack });
@@ -59,6 +63,7 @@ export class RemoteMonitor implements MonitorEndpoint {
           label: this.label,
           method,
           args: encoded,
+          token: encodedToken,
         },
         transfer,
       );

@@ -1,3 +1,5 @@
+import { CancellationSource } from '../cancellation/cancellation-source';
+import { CancellationToken } from '../cancellation/cancellation-token';
 import { BranchError } from '../errors/branch-error';
 import { CancelledError, TimeoutError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
@@ -10,16 +12,20 @@ import { describeWork, type Child } from './child';
  * A branch: a scope that runs children in parallel, passes their results out, propagates their
  * failures, cancels the rest on the first failure and never lets a child outlive it.
  *
- * The branch settles only when its body and every child have settled. A cancellation the branch
- * caused itself (after a failure, a timeout or an outside abort) is not reported as a failure:
- * the error that caused it is.
+ * Cancellation flows down through tokens: the branch has one, linked to the caller's (and to
+ * `token`/`signal`), and every child has one linked to the branch's, which reaches the child's
+ * thread through shared memory. The branch settles only when its body and every child have
+ * settled. A cancellation the branch caused itself (after a failure, a timeout or an outside
+ * cancel) is not reported as a failure: the error that caused it is.
  */
 
 /** Options of {@link branch}. */
 export interface BranchOptions {
   /** Cancels the branch (and so every child) when it aborts; the branch rejects with a `CancelledError`. */
   readonly signal?: AbortSignal;
-  /** Cancels the branch after this many milliseconds; it rejects with a `TimeoutError`. */
+  /** Cancels the branch (and so every child) when cancelled; the branch rejects with a `CancelledError`. */
+  readonly token?: CancellationToken;
+  /** Cancels the branch after this many milliseconds; it rejects with a `TimeoutError` (also a `CancelledError`). */
   readonly timeoutMs?: number;
   /**
    * How long a cancelled child on a worker may run on before its thread is ended (and replaced).
@@ -37,18 +43,19 @@ export interface Children {
   add<A extends readonly unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, ...args: A): Child<Awaited<R>>;
   /**
    * Starts `fn(...args)` on this thread, for I/O-bound work, with the same structured rules: it
-   * is awaited by the branch, cancelled with it (through `sleep` and the ambient signal), and
-   * its failure cancels its siblings. It may close over local variables.
+   * is awaited by the branch, cancelled with it (its `currentToken()`), and its failure cancels
+   * its siblings. It may close over local variables.
    */
   addLocal<A extends readonly unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, ...args: A): Child<Awaited<R>>;
 }
 
 interface ChildState {
   readonly child: Child<unknown>;
+  readonly source: CancellationSource;
   settled: boolean;
   /** Cancelled by its own `cancel()`: its failure is not the branch's. */
   cancelledAlone: boolean;
-  /** Its thread was ended by the branch after its grace ran out. */
+  /** Its thread was ended (or it was abandoned) by the branch after its grace ran out. */
   terminated: boolean;
   /** Ends its thread when it outlives its grace (pool children only). */
   readonly terminate?: (why: string) => void;
@@ -75,18 +82,23 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     throw new DefinitionError('ERR_INVALID_OPTION', 'branch', 'body', 'a function that adds children', typeof body);
   }
   const graceMs = options.graceMs ?? 1000;
-  // The pool job this branch runs in, if any: its children are this job's, and it waits for them.
-  const job = runtime.ambient.getStore()?.job;
-  const controller = new AbortController();
+  const outer = runtime.ambient.getStore();
+  // The pool job this branch runs in, if any: its children are that job's, and it waits for them.
+  const job = outer?.job;
+  const scope = new CancellationSource(outer?.token);
   const states: ChildState[] = [];
   const failures: unknown[] = [];
   let allSettled: () => void = () => {};
   let grace: NodeJS.Timeout | undefined;
+  let causedByBranch = false;
 
   const cancelAll = (reason: unknown): void => {
-    if (controller.signal.aborted) return;
-    controller.abort(reason);
-    for (const state of states) if (!state.settled) state.child.cancel(reason);
+    if (scope.token.cancelled) return;
+    causedByBranch = true;
+    scope.cancel(reason);
+  };
+  // However the branch's token is cancelled (by us, the caller's token, or `token`), children get their grace.
+  scope.token.onCancel(() => {
     grace = setTimeout(() => {
       for (const state of states) {
         if (state.settled || state.terminate === undefined) continue;
@@ -95,74 +107,74 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       }
     }, graceMs);
     grace.unref();
-  };
+  });
   const fail = (error: unknown): void => {
     failures.push(error);
     cancelAll(error);
   };
-  const track = <T>(child: Child<T>, terminate?: (why: string) => void): Child<T> => {
+  const settle = (state: ChildState): void => {
+    state.settled = true;
+    if (states.every((candidate) => candidate.settled)) allSettled();
+  };
+  const track = (start: (token: CancellationToken) => { result: Promise<never>; terminate?: (why: string) => void }): Child<never> => {
+    if (scope.token.cancelled) throw new CancelledError(scope.token.reason, 'the branch');
+    const source = new CancellationSource(scope.token);
+    const { result, terminate } = start(source.token);
     const state: ChildState = {
       child: {
-        result: child.result,
+        result,
         cancel: (reason?: unknown) => {
           state.cancelledAlone = true;
-          child.cancel(reason);
+          source.cancel(reason);
         },
       },
+      source,
       settled: false,
       cancelledAlone: false,
       terminated: false,
       terminate,
     };
     states.push(state);
-    child.result.then(
+    result.then(
       () => settle(state),
       (error: unknown) => {
         // Cancellations the branch or the user asked for are not failures; any other error is,
         // even one that arrives after the branch started cancelling.
-        const asked = controller.signal.aborted || state.cancelledAlone;
+        const asked = scope.token.cancelled || state.cancelledAlone;
         if (!(asked && (error instanceof CancelledError || state.terminated))) fail(error);
         settle(state);
       },
     );
-    return state.child as Child<T>;
-  };
-  const settle = (state: ChildState): void => {
-    state.settled = true;
-    if (states.every((candidate) => candidate.settled)) allSettled();
+    return state.child as Child<never>;
   };
 
   const children: Children = {
     add: (fn, ...args) => {
-      if (controller.signal.aborted) throw new CancelledError(controller.signal.reason, 'the branch');
       const work = describeWork(fn);
       const passed = passArguments(`child ${work.name}`, [...args]);
-      let id = 0;
-      const result = new Promise<never>((resolve, reject) => {
-        id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, stack: new Error().stack, resolve, reject });
+      const stack = new Error().stack;
+      return track((token) => {
+        let id = 0;
+        const result = new Promise<never>((resolve, reject) => {
+          id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, stack, resolve, reject });
+        });
+        return { result, terminate: (why) => childRunner().terminate(id, why) };
       });
-      return track({ result, cancel: (reason?: unknown) => childRunner().cancel(id, reason) }, (why) => childRunner().terminate(id, why));
     },
-    addLocal: (fn, ...args) => {
-      if (controller.signal.aborted) throw new CancelledError(controller.signal.reason, 'the branch');
-      const local = new AbortController();
-      const stop = () => local.abort(controller.signal.reason);
-      controller.signal.addEventListener('abort', stop, { once: true });
-      // Typed `never` inside: the public signature of addLocal carries the child's real result type.
-      const result = runtime.ambient.run({ signal: local.signal, job }, async () => await fn(...args)) as Promise<never>;
-      void result.finally(() => controller.signal.removeEventListener('abort', stop)).catch(() => {});
-      return track({ result, cancel: (reason?: unknown) => local.abort(reason) });
-    },
+    addLocal: (fn, ...args) =>
+      track((token) => ({
+        result: runtime.ambient.run({ token, job }, async () => await fn(...args)) as Promise<never>,
+      })),
   };
 
-  const onOutsideAbort = () => cancelAll(new CancelledError(options.signal?.reason, 'the branch'));
-  if (options.signal?.aborted) throw new CancelledError(options.signal.reason, 'the branch');
-  options.signal?.addEventListener('abort', onOutsideAbort, { once: true });
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => cancelAll(new TimeoutError(options.timeoutMs as number, 'the branch')), options.timeoutMs);
+  const unlinkSignal = options.signal === undefined ? undefined : CancellationToken.fromSignal(options.signal).onCancel((reason) => scope.cancel(new CancelledError(reason, 'the branch')));
+  const unlinkToken = options.token?.onCancel((reason) => scope.cancel(new CancelledError(reason, 'the branch')));
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => scope.cancel(new TimeoutError(options.timeoutMs as number, 'the branch')), options.timeoutMs);
 
   try {
+    if (scope.token.cancelled) throw toCancelledError(scope.token.reason);
     try {
-      await runtime.ambient.run({ signal: controller.signal, job }, async () => body(children));
+      await runtime.ambient.run({ token: scope.token, job }, async () => body(children));
     } catch (error) {
       fail(error);
     }
@@ -170,12 +182,18 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     if (grace !== undefined) clearTimeout(grace);
-    options.signal?.removeEventListener('abort', onOutsideAbort);
+    unlinkSignal?.();
+    unlinkToken?.();
   }
 
-  if (failures.length === 1) throw failures[0];
+  if (failures.length === 1 && (causedByBranch || !(failures[0] instanceof CancelledError))) throw failures[0];
   if (failures.length > 1) throw new BranchError(failures);
-  if (controller.signal.aborted) throw controller.signal.reason;
+  if (scope.token.cancelled) throw toCancelledError(scope.token.reason);
   const results = await Promise.all(states.map((state) => state.child.result.catch(() => undefined)));
   return results as R[];
+}
+
+/** The error a cancelled branch rejects with: the reason itself when it is a cancellation, else one carrying it. */
+function toCancelledError(reason: unknown): CancelledError {
+  return reason instanceof CancelledError ? reason : new CancelledError(reason, 'the branch');
 }

@@ -2,6 +2,7 @@ import { isMainThread } from 'node:worker_threads';
 import { runtime } from '../runtime';
 import { PoolClient } from './pool-client';
 import { ThreadPool } from './pool';
+import type { CancellationToken } from '../cancellation/cancellation-token';
 import type { TaskSpec } from './protocol';
 
 /**
@@ -15,15 +16,15 @@ export interface ChildJob {
   readonly args: readonly unknown[];
   /** Where the child was added, joined to the child's own stack when it fails. */
   readonly stack?: string;
+  /** The child's own token: cancelling it stops a queued child from starting and asks a running one to stop. */
+  readonly token: CancellationToken;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
 
 export interface ChildRunner {
-  /** Queues a child; returns its id, with which it can be cancelled or its thread ended. */
+  /** Queues a child; returns its id, with which its thread can be ended. Its token cancels it. */
   submit(job: ChildJob): number;
-  /** Asks a child to stop: a queued one never starts; a running one sees its signal abort. */
-  cancel(id: number, reason: unknown): void;
   /** Ends the thread of a child that did not stop in time; it rejects and the thread is replaced. */
   terminate(id: number, why: string): void;
 }

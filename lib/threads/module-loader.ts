@@ -1,5 +1,4 @@
 import { dirname, sep } from 'node:path';
-import { isMainThread } from 'node:worker_threads';
 
 /**
  * Finding and loading the user's code on another thread.
@@ -81,6 +80,3 @@ require(${JSON.stringify(entry)});
 export function loadModule(file: string): void {
   require(file);
 }
-
-/** Whether this is the process's main thread. */
-export const onMainThread = isMainThread;

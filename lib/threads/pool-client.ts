@@ -2,8 +2,8 @@ import type { TransferListItem } from 'node:worker_threads';
 import { runtime } from '../runtime';
 import type { ChildJob, ChildRunner } from './child-runner';
 import { MessageKind, type ChildSettledMessage } from './protocol';
-import { decode, encodeAll } from './serialize';
-import { deserializeError, serializeError } from './serialize-error';
+import { decode, encode, encodeAll } from './serialize';
+import { deserializeError } from './serialize-error';
 import { transport } from './transport';
 
 /**
@@ -20,13 +20,10 @@ export class PoolClient implements ChildRunner {
     this.#jobs.set(id, job);
     const transfer: TransferListItem[] = [];
     const args = encodeAll(job.args, transfer);
+    const token = encode(job.token, transfer);
     const parent = runtime.ambient.getStore()?.job;
-    transport().send(0, { kind: MessageKind.RunChild, id, parent, name: job.name, spec: job.spec, args }, transfer);
+    transport().send(0, { kind: MessageKind.RunChild, id, parent, name: job.name, spec: job.spec, args, token }, transfer);
     return id;
-  }
-
-  cancel(id: number, reason: unknown): void {
-    if (this.#jobs.has(id)) transport().send(0, { kind: MessageKind.CancelChild, id, reason: serializeError(reason, runtime.threadName) });
   }
 
   terminate(id: number, why: string): void {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
+import type { CancellationToken } from '../cancellation/cancellation-token';
 import { CancelledError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
@@ -49,6 +50,8 @@ interface PoolThread {
   hosting: boolean;
   /** Children its branches asked the pool to run, by the worker's own id for them. */
   readonly children: Map<number, number>;
+  /** Why it takes no more work and ends once its current work is done; unset while it serves. */
+  retiring: string | undefined;
 }
 
 interface JobRecord {
@@ -58,6 +61,8 @@ interface JobRecord {
   /** How many of its own branch's children it waits for: while any, it does not hold its thread. */
   waitingOn: number;
   readonly parent: JobRecord | undefined;
+  /** Stops listening to the child's token. */
+  stopWatching: () => void;
 }
 
 export class ThreadPool implements ChildRunner {
@@ -65,6 +70,8 @@ export class ThreadPool implements ChildRunner {
   readonly #threads: PoolThread[] = [];
   readonly #queue: JobRecord[] = [];
   readonly #jobs = new Map<number, JobRecord>();
+  /** Threads out of service that still finish work, ended when it is done. */
+  readonly #retired = new Set<PoolThread>();
   #nextJobId = 1;
   #nextThreadNumber = 1;
   #closed = false;
@@ -74,28 +81,38 @@ export class ThreadPool implements ChildRunner {
   }
 
   submit(job: ChildJob, parent?: JobRecord): number {
-    const record: JobRecord = { id: this.#nextJobId++, job, thread: undefined, waitingOn: 0, parent };
+    const record: JobRecord = { id: this.#nextJobId++, job, thread: undefined, waitingOn: 0, parent, stopWatching: () => {} };
     if (parent !== undefined) parent.waitingOn++;
     this.#jobs.set(record.id, record);
     this.#queue.push(record);
+    // A child cancelled while it waits for a thread never starts.
+    record.stopWatching = job.token.onCancel((reason) => {
+      if (record.thread !== undefined) return;
+      const index = this.#queue.indexOf(record);
+      if (index >= 0) this.#queue.splice(index, 1);
+      this.#finish(record, { ok: false, error: new CancelledError(reason, `child ${job.name}`) });
+    });
     this.#dispatch();
     return record.id;
   }
 
-  cancel(id: number, reason: unknown): void {
+  /**
+   * Gives up on a child that ignored cancellation past its grace: it rejects now, and its thread
+   * is ended and replaced. A thread that also runs other work (a parent waiting for its nested
+   * children, which may belong to another branch) is not ended under them: it takes no more work,
+   * a replacement starts, and it is ended as soon as that other work is done.
+   */
+  terminate(id: number, why: string): void {
     const record = this.#jobs.get(id);
-    if (record === undefined) return;
-    if (record.thread === undefined) {
-      this.#queue.splice(this.#queue.indexOf(record), 1);
-      this.#finish(record, { ok: false, error: new CancelledError(reason, `child ${record.job.name}`) });
+    const thread = record?.thread;
+    if (record === undefined || thread === undefined) return;
+    const others = [...thread.jobs.values()].filter((other) => other !== record);
+    if (others.length === 0) {
+      void this.#end(thread, `${why}; its thread was ended`);
       return;
     }
-    router().send(record.thread.threadId, { kind: MessageKind.CancelTask, id, reason: serializeError(reason, runtime.threadName) });
-  }
-
-  terminate(id: number, why: string): void {
-    const thread = this.#jobs.get(id)?.thread;
-    if (thread !== undefined) void this.#end(thread, `${why}; its thread was ended`);
+    this.#retire(thread, `${why}; its thread was ended once its other work finished`);
+    this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });
   }
 
   reconfigure(options: PoolOptions): void {
@@ -107,7 +124,7 @@ export class ThreadPool implements ChildRunner {
   async close(): Promise<void> {
     this.#closed = true;
     for (const record of this.#queue.splice(0)) this.#finish(record, { ok: false, error: new CancelledError(undefined, `child ${record.job.name} (the pool was shut down)`) });
-    await Promise.all([...this.#threads].map((thread) => this.#end(thread, 'the pool was shut down')));
+    await Promise.all([...this.#threads, ...this.#retired].map((thread) => this.#end(thread, 'the pool was shut down')));
   }
 
   #dispatch(): void {
@@ -123,7 +140,8 @@ export class ThreadPool implements ChildRunner {
       const transfer: TransferListItem[] = [];
       try {
         const args = encodeAll(record.job.args, transfer);
-        router().send(thread.threadId, { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args }, transfer);
+        const token = encode(record.job.token, transfer);
+        router().send(thread.threadId, { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token }, transfer);
       } catch (error) {
         this.#finish(record, { ok: false, error });
       }
@@ -135,7 +153,7 @@ export class ThreadPool implements ChildRunner {
     if (this.#threads.length >= limit) return undefined;
     const name = `thread ${this.#nextThreadNumber++}`;
     const worker = startWorker(name, this.#options.resourceLimits);
-    const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false, children: new Map() };
+    const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false, children: new Map(), retiring: undefined };
     router().attach(worker, name, (message) => this.#onMessage(thread, message));
     let crash: Error | undefined;
     worker.on('error', (error) => (crash = error));
@@ -153,10 +171,15 @@ export class ThreadPool implements ChildRunner {
       }
       case MessageKind.RunChild: {
         const parent = message.parent === undefined ? undefined : thread.jobs.get(message.parent);
-        const reply = (outcome: Outcome) => router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ...outcome });
+        const reply = (outcome: Outcome) => {
+          thread.children.delete(message.id);
+          router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ...outcome });
+        };
         let args: unknown[];
+        let token: CancellationToken;
         try {
           args = decodeAll(message.args);
+          token = decode(message.token) as CancellationToken;
         } catch (error) {
           reply({ ok: false, error: serializeError(error, runtime.threadName) });
           break;
@@ -166,24 +189,18 @@ export class ThreadPool implements ChildRunner {
             name: message.name,
             spec: message.spec,
             args,
+            token,
             resolve: (value) => {
-              thread.children.delete(message.id);
               const transfer: TransferListItem[] = [];
-              router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ok: true, value: encode(value, transfer) }, transfer);
-            },
-            reject: (error) => {
+              const encoded = encode(value, transfer);
               thread.children.delete(message.id);
-              reply({ ok: false, error: serializeError(error, runtime.threadName) });
+              router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ok: true, value: encoded }, transfer);
             },
+            reject: (error) => reply({ ok: false, error: serializeError(error, runtime.threadName) }),
           },
           parent,
         );
         thread.children.set(message.id, id);
-        break;
-      }
-      case MessageKind.CancelChild: {
-        const id = thread.children.get(message.id);
-        if (id !== undefined) this.cancel(id, deserializeError(message.reason));
         break;
       }
       case MessageKind.TerminateChild: {
@@ -210,9 +227,13 @@ export class ThreadPool implements ChildRunner {
    */
   #finish(record: JobRecord, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, fromThread = false): void {
     if (!this.#jobs.delete(record.id)) return;
+    record.stopWatching();
     if (record.parent !== undefined) record.parent.waitingOn--;
     const thread = record.thread;
-    if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) this.#idle(thread);
+    if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) {
+      if (thread.retiring !== undefined) void this.#end(thread, thread.retiring);
+      else this.#idle(thread);
+    }
     try {
       if (outcome.ok) record.job.resolve(fromThread ? decode(outcome.value as Parameters<typeof decode>[0]) : outcome.value);
       else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0], record.job.stack) : outcome.error);
@@ -233,6 +254,7 @@ export class ThreadPool implements ChildRunner {
   #lost(thread: PoolThread, how: string, cause: Error | undefined): void {
     const index = this.#threads.indexOf(thread);
     if (index >= 0) this.#threads.splice(index, 1);
+    this.#retired.delete(thread);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, `its thread crashed: ${how}`);
     for (const record of [...thread.jobs.values()]) {
@@ -241,10 +263,19 @@ export class ThreadPool implements ChildRunner {
     this.#dispatch();
   }
 
+  /** Takes a thread out of service: no more work goes to it, and a replacement may start. */
+  #retire(thread: PoolThread, why: string): void {
+    thread.retiring = why;
+    const index = this.#threads.indexOf(thread);
+    if (index >= 0) this.#threads.splice(index, 1);
+    this.#retired.add(thread);
+    this.#dispatch();
+  }
+
   async #end(thread: PoolThread, why: string): Promise<void> {
     const index = this.#threads.indexOf(thread);
-    if (index < 0) return;
-    this.#threads.splice(index, 1);
+    if (index < 0 && !this.#retired.delete(thread)) return;
+    if (index >= 0) this.#threads.splice(index, 1);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, why);
     for (const record of [...thread.jobs.values()]) this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });

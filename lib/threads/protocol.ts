@@ -12,14 +12,10 @@ import type { TaskLocation } from './task';
 export const MessageKind = {
   /** main -> worker: run a child. */
   RunTask: 'run-task',
-  /** main -> worker: the child's branch was cancelled; the child should stop. */
-  CancelTask: 'cancel-task',
   /** worker -> main: a child finished, with its value or error. */
   TaskSettled: 'task-settled',
   /** worker -> main: a branch on the worker adds a child; the main thread's pool runs it. */
   RunChild: 'run-child',
-  /** worker -> main: cancel such a child. */
-  CancelChild: 'cancel-child',
   /** worker -> main: end the thread of such a child, whose grace ran out. */
   TerminateChild: 'terminate-child',
   /** main -> worker: such a child finished. */
@@ -71,6 +67,13 @@ export interface ShareableMarker {
   readonly fields: Encoded;
 }
 
+/** A cancellation token as it travels: its shared memory, which every thread maps. */
+export interface TokenMarker {
+  readonly kind: 'token';
+  readonly id: string;
+  readonly memory: SharedArrayBuffer | undefined;
+}
+
 /** A value as it travels. */
 export type Encoded =
   /** Plain data: structured clone carries it as it is. */
@@ -84,7 +87,7 @@ export type Encoded =
 
 export interface Special {
   readonly path: readonly (string | number)[];
-  readonly marker: MonitorMarker | ShareableMarker;
+  readonly marker: MonitorMarker | ShareableMarker | TokenMarker;
 }
 
 export interface RunTaskMessage {
@@ -92,12 +95,8 @@ export interface RunTaskMessage {
   readonly id: number;
   readonly spec: TaskSpec;
   readonly args: readonly Encoded[];
-}
-
-export interface CancelTaskMessage {
-  readonly kind: typeof MessageKind.CancelTask;
-  readonly id: number;
-  readonly reason: SerializedError;
+  /** The child's token, which its thread watches through shared memory. */
+  readonly token: Encoded;
 }
 
 export type Outcome = { readonly ok: true; readonly value: Encoded } | { readonly ok: false; readonly error: SerializedError };
@@ -113,12 +112,7 @@ export interface RunChildMessage {
   readonly name: string;
   readonly spec: TaskSpec;
   readonly args: readonly Encoded[];
-}
-
-export interface CancelChildMessage {
-  readonly kind: typeof MessageKind.CancelChild;
-  readonly id: number;
-  readonly reason: SerializedError;
+  readonly token: Encoded;
 }
 
 export interface TerminateChildMessage {
@@ -139,6 +133,8 @@ export interface CallMessage {
   readonly label: string;
   readonly method: string;
   readonly args: readonly Encoded[];
+  /** The caller's token, when it has one that can be cancelled: the call runs under it. */
+  readonly token: Encoded | undefined;
 }
 
 export type CallResultMessage = { readonly kind: typeof MessageKind.CallResult; readonly to: number; readonly callId: number } & Outcome;
@@ -172,7 +168,6 @@ export interface CloseActorMessage {
 export type ToMain =
   | TaskSettledMessage
   | RunChildMessage
-  | CancelChildMessage
   | TerminateChildMessage
   | CallMessage
   | CallResultMessage
@@ -182,7 +177,7 @@ export type ToMain =
   | CloseActorMessage;
 
 /** Messages for a worker. */
-export type ToWorker = RunTaskMessage | CancelTaskMessage | ChildSettledMessage | CallMessage | CallResultMessage | ConstructMessage | SpawnedMessage;
+export type ToWorker = RunTaskMessage | ChildSettledMessage | CallMessage | CallResultMessage | ConstructMessage | SpawnedMessage;
 
 /** What `workerData` carries to a new worker. */
 export interface WorkerStart {

@@ -7,7 +7,8 @@ import { runtime } from '../runtime';
 import { isArrayPrototype, isPlainPrototype } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
 import { findShareableClass } from '../decorators/shareable';
-import type { Encoded, Special } from './protocol';
+import { CancellationToken } from '../cancellation/cancellation-token';
+import type { Encoded, Special, TokenMarker } from './protocol';
 
 /**
  * Values on their way between threads.
@@ -57,6 +58,11 @@ function serializedOnce(value: object): Encoded {
 function copyWithout(value: unknown, path: (string | number)[], specials: Special[]): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (runtime.plainDataSizes.has(value)) return value;
+  if (value instanceof CancellationToken) {
+    const { memory, id } = value.shared;
+    specials.push({ path: [...path], marker: { kind: 'token', id, memory: memory?.buffer as SharedArrayBuffer | undefined } });
+    return null;
+  }
   const endpoint = runtime.references.get(value);
   if (endpoint !== undefined) {
     specials.push({ path: [...path], marker: exportReference(value, endpoint) });
@@ -101,7 +107,8 @@ export function decode(encoded: Encoded): unknown {
   if ('bytes' in encoded) return settle(deserialize(Buffer.from(encoded.bytes, 0, encoded.length)), true);
   let value = encoded.value;
   for (const { path, marker } of encoded.specials) {
-    const revived = marker.kind === 'monitor' ? reviveReference(marker) : reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>);
+    const revived =
+      marker.kind === 'monitor' ? reviveReference(marker) : marker.kind === 'token' ? reviveToken(marker) : reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>);
     if (path.length === 0) value = revived;
     else setAt(value, path, revived);
   }
@@ -112,6 +119,16 @@ function setAt(root: unknown, path: readonly (string | number)[], value: unknown
   let parent = root as Record<string | number, unknown>;
   for (let index = 0; index < path.length - 1; index++) parent = parent[path[index] as string | number] as Record<string | number, unknown>;
   parent[path[path.length - 1] as string | number] = value;
+}
+
+/** The token for a marker that arrived: one object per token on each thread, over the same shared memory. */
+function reviveToken(marker: TokenMarker): CancellationToken {
+  if (marker.memory === undefined) return CancellationToken.none;
+  const known = runtime.tokensById.get(marker.id)?.deref();
+  if (known !== undefined) return known;
+  const token = new CancellationToken(new Int32Array(marker.memory), marker.id, false);
+  runtime.tokensById.set(marker.id, new WeakRef(token));
+  return token;
 }
 
 function reviveShareable(location: Parameters<typeof findShareableClass>[0], fields: Record<string, unknown>): object {

@@ -9,8 +9,9 @@ import { childRunner } from './child-runner';
 import { compileInline } from './inline-function';
 import type { PoolClient } from './pool-client';
 import { MessageKind, unknownMessage, type RunTaskMessage, type ToMain, type ToWorker, type WorkerStart } from './protocol';
-import { decodeAll, encode } from './serialize';
-import { deserializeError, serializeError } from './serialize-error';
+import type { CancellationToken } from '../cancellation/cancellation-token';
+import { decode, decodeAll, encode } from './serialize';
+import { serializeError } from './serialize-error';
 import { constructActor, settleSpawn } from './spawn';
 import { findTask } from './task';
 
@@ -30,16 +31,12 @@ const outbox = new BatchedPort<ToMain>(port, (message, error) => {
   if (message.kind === MessageKind.CallResult) port.postMessage([{ ...message, ...failure, value: undefined }]);
 });
 runtime.transport = { send: (_to, message, transfer) => outbox.send(message as ToMain, transfer) };
-const running = new Map<number, AbortController>();
 
 port.on('message', (batch: readonly ToWorker[]) => {
   for (const message of batch) {
     switch (message.kind) {
       case MessageKind.RunTask:
         void runTask(message);
-        break;
-      case MessageKind.CancelTask:
-        running.get(message.id)?.abort(deserializeError(message.reason));
         break;
       case MessageKind.ChildSettled:
         (childRunner() as PoolClient).settle(message);
@@ -63,19 +60,16 @@ port.on('message', (batch: readonly ToWorker[]) => {
 });
 
 async function runTask(message: RunTaskMessage): Promise<void> {
-  const controller = new AbortController();
-  running.set(message.id, controller);
   const name = message.spec.kind === 'task' ? message.spec.location.name : message.spec.name;
   try {
     const fn = message.spec.kind === 'task' ? findTask(message.spec.location) : compileInline(message.spec.source);
     const args = decodeAll(message.args);
-    const value = await runtime.ambient.run({ signal: controller.signal, job: message.id }, () => fn(...args));
+    const token = decode(message.token) as CancellationToken;
+    const value = await runtime.ambient.run({ token, job: message.id }, () => fn(...args));
     const transfer: TransferListItem[] = [];
     const encoded = encode(passValue(value, `child ${name}`, 'result'), transfer);
     outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: true, value: encoded }, transfer);
   } catch (error) {
     outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: false, error: serializeError(error, runtime.threadName) });
-  } finally {
-    running.delete(message.id);
   }
 }

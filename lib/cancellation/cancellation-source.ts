@@ -1,0 +1,42 @@
+import { runtime } from '../runtime';
+import { CancellationToken } from './cancellation-token';
+import { allocateTokenMemory, writeCancellation } from './token-memory';
+
+/**
+ * The side of cancellation that cancels: it owns a {@link CancellationToken} and cancels it, on
+ * every thread that holds it. A source made with a parent token is cancelled when the parent
+ * is (a linked token), with the parent's reason.
+ *
+ * @example
+ * ```ts
+ * const source = new CancellationSource();
+ * const search = branch(body, { token: source.token });
+ * stopButton.onclick = () => source.cancel('the user stopped the search');
+ * ```
+ */
+export class CancellationSource {
+  /** The token to hand out. */
+  readonly token: CancellationToken;
+  readonly #memory: Int32Array;
+  readonly #unlink: () => void;
+
+  /** @param parent - cancels this source too when it is cancelled */
+  constructor(parent?: CancellationToken) {
+    this.#memory = allocateTokenMemory();
+    this.token = new CancellationToken(this.#memory, `${runtime.threadId}:${runtime.nextTokenId++}`, true);
+    runtime.tokensById.set(this.token.shared.id, new WeakRef(this.token));
+    this.#unlink = parent === undefined ? () => {} : parent.onCancel((reason) => this.cancel(reason));
+  }
+
+  /**
+   * Cancels the token, everywhere, with `reason` (kept as the `CancelledError`'s reason and cause).
+   * The first cancel wins; later ones do nothing.
+   */
+  cancel(reason?: unknown): void {
+    if (this.token.cancelled) return;
+    this.token.remember(reason);
+    writeCancellation(this.#memory, reason, runtime.threadName);
+    this.#unlink();
+    this.token.fire();
+  }
+}

@@ -1,0 +1,182 @@
+import { CancelledError } from '../errors/cancelled-error';
+import { runtime } from '../runtime';
+import { CancellationSource } from './cancellation-source';
+import { CANCELLED, readReason, STATE } from './token-memory';
+
+/**
+ * A cancellation token: the read side of a {@link CancellationSource}. It is shareable: pass it
+ * to children, tasks and monitor calls on any thread. Cancelling the source is seen on every
+ * thread at once: `cancelled` is one atomic read of shared memory, cheap enough for a tight CPU
+ * loop, and `onCancel` callbacks and `signal` listeners run on each thread that registered them.
+ *
+ * @example
+ * ```ts
+ * export const crunch = task(function crunch(limit: number): number {
+ *   const token = currentToken();
+ *   let n = 0;
+ *   while (n < limit && !token.cancelled) n++; // stops as soon as the branch is cancelled
+ *   return n;
+ * });
+ * ```
+ */
+export class CancellationToken {
+  /** Shared state; undefined for a token that can never be cancelled. */
+  readonly #memory: Int32Array | undefined;
+  /** `thread:number`, the same on every thread. */
+  readonly #id: string;
+  /** Whether its source lives on this thread: then `cancel` fires listeners itself; otherwise a shared-memory wait does. */
+  readonly #local: boolean;
+  readonly #listeners = new Set<(reason: unknown) => void>();
+  #watching = false;
+  #reason: { readonly value: unknown } | undefined;
+  #controller: AbortController | undefined;
+
+  /** @internal Tokens come from a {@link CancellationSource}, or `none`, `fromSignal`, `fromObservable`. */
+  constructor(memory: Int32Array | undefined, id: string, local: boolean) {
+    this.#memory = memory;
+    this.#id = id;
+    this.#local = local;
+    runtime.selfProtecting.add(this);
+  }
+
+  /** A token that is never cancelled: what `currentToken()` gives outside any branch, task or call. */
+  static get none(): CancellationToken {
+    return (runtime.noneToken ??= new CancellationToken(undefined, 'none', true));
+  }
+
+  /**
+   * A token cancelled when `signal` aborts, with the signal's reason.
+   *
+   * @example
+   * ```ts
+   * const token = CancellationToken.fromSignal(AbortSignal.timeout(5000));
+   * ```
+   */
+  static fromSignal(signal: AbortSignal): CancellationToken {
+    const source = new CancellationSource();
+    if (signal.aborted) source.cancel(signal.reason);
+    else signal.addEventListener('abort', () => source.cancel(signal.reason), { once: true });
+    return source.token;
+  }
+
+  /**
+   * A token cancelled when `observable` first emits (with that value as the reason) or errors
+   * (with the error). Completing without a value never cancels it.
+   *
+   * @example
+   * ```ts
+   * const token = CancellationToken.fromObservable(fromEvent(stopButton, 'click'));
+   * ```
+   */
+  static fromObservable(observable: { subscribe(observer: { next(value: unknown): void; error(error: unknown): void }): { unsubscribe(): void } }): CancellationToken {
+    const source = new CancellationSource();
+    const subscription = observable.subscribe({
+      next: (value) => {
+        source.cancel(value);
+        subscription?.unsubscribe();
+      },
+      error: (error) => source.cancel(error),
+    });
+    if (source.token.cancelled) subscription.unsubscribe();
+    return source.token;
+  }
+
+  /** Whether the source was cancelled, read from shared memory: true on every thread at once. */
+  get cancelled(): boolean {
+    return this.#memory !== undefined && Atomics.load(this.#memory, STATE) === CANCELLED;
+  }
+
+  /** Why it was cancelled, on any thread; undefined while it is not. */
+  get reason(): unknown {
+    if (!this.cancelled) return undefined;
+    this.#reason ??= { value: readReason(this.#memory as Int32Array) };
+    return this.#reason.value;
+  }
+
+  /** Throws a {@link CancelledError} carrying the reason if the token was cancelled. */
+  throwIfCancelled(): void {
+    if (this.cancelled) throw new CancelledError(this.reason);
+  }
+
+  /**
+   * Runs `callback(reason)` on this thread when the token is cancelled (at once if it already
+   * is). Returns a function that removes the callback.
+   */
+  onCancel(callback: (reason: unknown) => void): () => void {
+    if (this.cancelled) {
+      callback(this.reason);
+      return () => {};
+    }
+    if (this.#memory === undefined) return () => {};
+    this.#listeners.add(callback);
+    this.#watch();
+    return () => {
+      this.#listeners.delete(callback);
+    };
+  }
+
+  /** An AbortSignal that aborts, with the reason, when the token is cancelled: for fetch and friends. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      this.onCancel((reason) => controller.abort(reason));
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * The token as an rxjs Observable that emits the reason once, when cancelled, then completes.
+   *
+   * @example
+   * ```ts
+   * ticks$.pipe(takeUntil(token.asObservable())).subscribe(console.log);
+   * ```
+   */
+  asObservable(): import('rxjs').Observable<unknown> {
+    // rxjs is loaded only by its bridge module, and only when asked for.
+    const { tokenAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
+    return tokenAsObservable(this);
+  }
+
+  /** @internal The shared memory and id, for carrying the token to another thread. */
+  get shared(): { readonly memory: Int32Array | undefined; readonly id: string } {
+    return { memory: this.#memory, id: this.#id };
+  }
+
+  /** @internal The source's own thread keeps the reason as it was given, not a copy. */
+  remember(reason: unknown): void {
+    this.#reason = { value: reason };
+  }
+
+  /** @internal Runs the listeners on this thread, once. */
+  fire(): void {
+    const reason = this.reason;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) {
+      try {
+        listener(reason);
+      } catch (error) {
+        // A failing listener must not stop the others; report it as Node reports a failing event listener.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /** A token whose source is on another thread learns of the cancel by waiting on the shared word. */
+  #watch(): void {
+    if (this.#local || this.#watching || this.#memory === undefined) return;
+    this.#watching = true;
+    const waited = Atomics.waitAsync(this.#memory, STATE, 0);
+    const fire = () => {
+      this.#watching = false;
+      if (this.cancelled) this.fire();
+      else if (this.#listeners.size > 0) this.#watch();
+    };
+    if (waited.async) void waited.value.then(fire);
+    else queueMicrotask(fire);
+  }
+}

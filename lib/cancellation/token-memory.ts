@@ -1,0 +1,81 @@
+import { deserialize, serialize } from 'node:v8';
+import { deserializeError, serializeError, type SerializedError } from '../threads/serialize-error';
+
+/**
+ * The shared memory behind a cancellation token: one small SharedArrayBuffer per source, which
+ * every thread holding the token maps. Cancelling writes the reason and then flips the state
+ * word, so any thread reads `cancelled` with one atomic load (a tight CPU loop included) and,
+ * once it sees the flip, can read the reason without waiting for a message. `Atomics.notify` on
+ * the state word wakes the threads that wait on it.
+ */
+
+/** Word offsets in the Int32Array view. */
+export const STATE = 0;
+export const REASON_LENGTH = 1;
+/** Byte offset where the serialized reason starts. */
+const REASON_OFFSET = 8;
+/** Room for the serialized reason; a larger one is replaced by its description. */
+const REASON_CAPACITY = 4096;
+
+export const LIVE = 0;
+export const CANCELLED = 1;
+
+export function allocateTokenMemory(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(REASON_OFFSET + REASON_CAPACITY));
+}
+
+/** The reason as it is stored: an error as plain data, or a value structured clone carries. */
+type StoredReason = { readonly error: SerializedError } | { readonly value: unknown } | { readonly none: true };
+
+/**
+ * Marks the token cancelled with `reason`, on every thread at once. Returns false if it already
+ * was: the first cancel wins, and its reason stays.
+ */
+export function writeCancellation(memory: Int32Array, reason: unknown, thread: string): boolean {
+  if (Atomics.load(memory, STATE) !== LIVE) return false;
+  const bytes = encodeReason(reason, thread);
+  new Uint8Array(memory.buffer, REASON_OFFSET, bytes.length).set(bytes);
+  Atomics.store(memory, REASON_LENGTH, bytes.length);
+  // Only one source writes its memory, on its own thread, so the check above cannot race.
+  Atomics.store(memory, STATE, CANCELLED);
+  Atomics.notify(memory, STATE);
+  return true;
+}
+
+export function readReason(memory: Int32Array): unknown {
+  const length = Atomics.load(memory, REASON_LENGTH);
+  const stored = deserialize(Buffer.from(memory.buffer as SharedArrayBuffer, REASON_OFFSET, length)) as StoredReason;
+  if ('error' in stored) return deserializeError(stored.error);
+  if ('value' in stored) return stored.value;
+  return undefined;
+}
+
+function encodeReason(reason: unknown, thread: string): Uint8Array {
+  const stored: StoredReason =
+    reason === undefined ? { none: true } : reason instanceof Error || (typeof reason === 'object' && reason !== null && 'stack' in reason) ? { error: serializeError(reason, thread) } : { value: reason };
+  let bytes: Uint8Array;
+  try {
+    bytes = serialize(stored);
+  } catch {
+    bytes = serialize({ value: String(reason) } satisfies StoredReason);
+  }
+  if (bytes.length > REASON_CAPACITY && 'error' in stored) bytes = serialize({ error: shortenStacks(stored.error) });
+  if (bytes.length > REASON_CAPACITY) {
+    bytes = serialize({ value: `${String(reason).slice(0, 200)} (the full reason was too large to share between threads)` } satisfies StoredReason);
+  }
+  return bytes;
+}
+
+/** The error with each stack (its own and its causes') cut to its first lines, to fit the shared memory. */
+function shortenStacks(error: SerializedError): SerializedError {
+  const shorten = (value: unknown): unknown => {
+    if (typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) return value.map(shorten);
+    const copy: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) {
+      copy[key] = key === 'stack' && typeof field === 'string' ? field.split('\n').slice(0, 4).join('\n') : shorten(field);
+    }
+    return copy;
+  };
+  return shorten(error) as SerializedError;
+}

@@ -1,0 +1,17 @@
+import { Observable } from 'rxjs';
+import type { CancellationToken } from '../cancellation/cancellation-token';
+
+/**
+ * Where safethread meets rxjs: the one module that imports it, loaded only when a feature that
+ * needs rxjs is used, so the core never depends on it.
+ */
+
+/** The token as an Observable: emits the reason once, when cancelled, then completes. */
+export function tokenAsObservable(token: CancellationToken): Observable<unknown> {
+  return new Observable<unknown>((subscriber) =>
+    token.onCancel((reason) => {
+      subscriber.next(reason);
+      subscriber.complete();
+    }),
+  );
+}
