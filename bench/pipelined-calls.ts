@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type Piscina from 'piscina';
 import { close, shutdown, spawn } from '../lib';
+import { PINNING_NOTE, pinToOneCpu } from './affinity';
 import { ComlinkAnchor, EchoWorker, startPiscina } from './anchors';
 import type { Comparison } from './comparison';
 import { BenchCounter } from './fixtures';
@@ -34,6 +35,7 @@ export function pipelinedCalls(): Comparison {
   let comlink: ComlinkAnchor | undefined;
   let piscina: Piscina<number, number> | undefined;
   let counter: BenchCounter | undefined;
+  let unpin: () => void = () => {};
   let sink = 0;
 
   const started = <T>(value: T | undefined): T => {
@@ -46,7 +48,7 @@ export function pipelinedCalls(): Comparison {
 
   return {
     name: 'pipelined-calls',
-    summary: `throughput with ${BATCH} calls in flight (started at once, awaited with Promise.all); time/op is per call`,
+    summary: `throughput with ${BATCH} calls in flight (started at once, awaited with Promise.all); time/op is per call; ${PINNING_NOTE}`,
     anchor: RAW,
     cases: [
       {
@@ -81,12 +83,14 @@ export function pipelinedCalls(): Comparison {
     ],
     options: { sampleMs: 40, rounds: 15 },
     setUp: async () => {
+      unpin = pinToOneCpu();
       [echo, comlink, piscina, counter] = await Promise.all([EchoWorker.start(), ComlinkAnchor.start(), startPiscina<number, number>('increment', THREADS, 0), spawn(BenchCounter)]);
       await Promise.all(Array.from({ length: BATCH }, () => counter?.increment()));
     },
     tearDown: async () => {
       await Promise.all([echo?.close(), comlink?.close(), piscina?.destroy(), counter === undefined ? undefined : close(counter)]);
       await shutdown();
+      unpin();
       if (!(sink > 0)) throw new Error('pipelined-calls: the counters never counted');
     },
   };
