@@ -18,14 +18,18 @@ export class CancellationSource {
   /** The token to hand out. */
   readonly token: CancellationToken;
   readonly #memory: Int32Array;
-  readonly #unlink: () => void;
+  /** Stops listening to the parent; a no-op until linked (the parent may fire while we link). */
+  #unlink: () => void = () => {};
 
   /** @param parent - cancels this source too when it is cancelled */
   constructor(parent?: CancellationToken) {
     this.#memory = allocateTokenMemory();
     this.token = new CancellationToken(this.#memory, `${runtime.threadId}:${runtime.nextTokenId++}`, true);
     runtime.tokensById.set(this.token.shared.id, new WeakRef(this.token));
-    this.#unlink = parent === undefined ? () => {} : parent.onCancel((reason) => this.cancel(reason));
+    if (parent !== undefined) {
+      const unlink = parent.onCancel((reason) => this.cancel(reason));
+      if (!this.token.cancelled) this.#unlink = unlink;
+    }
   }
 
   /**

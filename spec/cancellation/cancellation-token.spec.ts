@@ -150,3 +150,13 @@ describe('CancellationToken', () => {
     });
   });
 });
+
+describe('CancellationSource', () => {
+  it('is cancelled at once when made from a parent that already is', () => {
+    const parent = new CancellationSource();
+    parent.cancel('already');
+    const child = new CancellationSource(parent.token);
+    expect(child.token.cancelled).toBe(true);
+    expect(child.token.reason).toBe('already');
+  });
+});
