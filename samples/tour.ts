@@ -4,10 +4,12 @@
  */
 import { main as counter } from './counter';
 import { main as parallelMap } from './parallel-map';
+import { main as search } from './search';
 
 const samples: readonly (readonly [string, () => Promise<void>])[] = [
   ['counter', counter],
   ['parallel map', parallelMap],
+  ['cancellable search', search],
 ];
 
 async function tour(): Promise<void> {
