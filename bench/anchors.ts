@@ -54,6 +54,7 @@ export class EchoWorker {
 const REQUEST = 1;
 const REPLY = 2;
 const STOP = 3;
+const REPLY_TIMEOUT_MS = 5000;
 
 /** A worker answering through shared memory, Atomics.wait and Atomics.notify: no message at all. */
 export class AtomicsPingPong {
@@ -78,7 +79,10 @@ export class AtomicsPingPong {
     const state = this.#state;
     Atomics.store(state, 0, REQUEST);
     Atomics.notify(state, 0);
-    while (Atomics.load(state, 0) === REQUEST) Atomics.wait(state, 0, REQUEST);
+    while (Atomics.load(state, 0) === REQUEST) {
+      // A bound, so that a worker that died cannot hang the bench.
+      if (Atomics.wait(state, 0, REQUEST, REPLY_TIMEOUT_MS) === 'timed-out') throw new Error('bench: the Atomics worker did not answer within 5 s');
+    }
   }
 
   async close(): Promise<void> {
@@ -113,6 +117,40 @@ export class ComlinkAnchor {
   async close(): Promise<void> {
     this.counter[Comlink.releaseProxy]();
     await this.#worker.terminate();
+  }
+}
+
+/** N bare workers that each run their share of the spins: the ceiling of what N threads can do here. */
+export class SpinWorkers {
+  readonly #workers: readonly Worker[];
+
+  private constructor(workers: readonly Worker[]) {
+    this.#workers = workers;
+  }
+
+  static async start(threads: number): Promise<SpinWorkers> {
+    const workers = Array.from({ length: threads }, () => new Worker(join(WORKERS, 'spin-worker.js')));
+    await Promise.all(workers.map((worker) => once(worker, 'online')));
+    const spinWorkers = new SpinWorkers(workers);
+    await spinWorkers.run(1000, threads);
+    return spinWorkers;
+  }
+
+  /** Runs `total` spins of `steps` each, shared out evenly; resolves to the checksums. */
+  run(steps: number, total: number): Promise<number[]> {
+    const threads = this.#workers.length;
+    return Promise.all(
+      this.#workers.map(async (worker, index) => {
+        const count = Math.floor(total / threads) + (index < total % threads ? 1 : 0);
+        worker.postMessage({ steps, count });
+        const [sum] = (await once(worker, 'message')) as [number];
+        return sum;
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((worker) => worker.terminate()));
   }
 }
 

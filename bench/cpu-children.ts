@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type Piscina from 'piscina';
 import { branch, configure, shutdown } from '../lib';
-import { startPiscina } from './anchors';
+import { SpinWorkers, startPiscina } from './anchors';
 import type { Comparison } from './comparison';
 import { spinTask } from './fixtures';
 import { spin } from './workers/spin';
@@ -11,7 +11,9 @@ import { spin } from './workers/spin';
  * {@link CHILD_MS} ms of pure integer arithmetic (bench/workers/spin.js), on a pool of
  * `os.availableParallelism()` threads, against the same {@link CHILDREN} calls one after the
  * other on the main thread. DESIGN.md wants a speedup of at least 0.9 x N; piscina running the
- * same function on as many threads is the anchor of what a task pool achieves.
+ * same function on as many threads is the anchor of what a task pool achieves, and N bare
+ * workers that each run their share in one message are the ceiling of what N threads of this
+ * machine can do at all (2 vCPUs may well not be 2 cores' worth of throughput).
  *
  * One operation is the whole set of children, so `time/op` is the time of one branch.
  */
@@ -25,6 +27,7 @@ const SPEEDUP_TARGET = 0.9 * THREADS;
 const SERIAL = `serial: ${CHILDREN} x spin on the main thread`;
 const BRANCH = `safethread branch: ${CHILDREN} children on ${THREADS} threads`;
 const PISCINA = `piscina: ${CHILDREN} tasks on ${THREADS} threads`;
+const CEILING = `ceiling: ${CHILDREN} spins shared by ${THREADS} bare workers`;
 
 /** How many spin steps take about `ms` milliseconds on this thread now. */
 function calibrateSpin(ms: number): number {
@@ -41,8 +44,13 @@ function calibrateSpin(ms: number): number {
 export function cpuChildren(): Comparison {
   let steps = 0;
   let piscina: Piscina<number, number> | undefined;
+  let ceiling: SpinWorkers | undefined;
   let sink = 0;
 
+  /** Ends every thread this comparison started, also after a failed setUp. */
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled([piscina?.destroy(), ceiling?.close(), shutdown()]);
+  };
   const add = (results: readonly number[]): void => {
     for (const result of results) sink = (sink + result) | 0;
   };
@@ -79,6 +87,14 @@ export function cpuChildren(): Comparison {
           for (let i = 0; i < iterations; i++) add(await Promise.all(Array.from({ length: CHILDREN }, () => pool.run(steps))));
         },
       },
+      {
+        name: CEILING,
+        run: async (iterations) => {
+          const workers = ceiling;
+          if (workers === undefined) throw new Error('cpu-children: measured before setUp');
+          for (let i = 0; i < iterations; i++) add(await workers.run(steps, CHILDREN));
+        },
+      },
     ],
     targets: [
       {
@@ -93,13 +109,18 @@ export function cpuChildren(): Comparison {
       calibrateSpin(CHILD_MS);
       steps = calibrateSpin(CHILD_MS);
       configure({ threads: THREADS });
-      piscina = await startPiscina<number, number>('spin', THREADS, 1000);
-      // Starts every pool thread (and loads the task module there) before anything is measured.
-      await runBranch();
-      await runBranch();
+      try {
+        [piscina, ceiling] = await Promise.all([startPiscina<number, number>('spin', THREADS, 1000), SpinWorkers.start(THREADS)]);
+        // Starts every pool thread (and loads the task module there) before anything is measured.
+        await runBranch();
+        await runBranch();
+      } catch (error) {
+        await stop();
+        throw error;
+      }
     },
     tearDown: async () => {
-      await Promise.all([piscina?.destroy(), shutdown()]);
+      await stop();
       if (sink === 0) throw new Error('cpu-children: the children computed nothing');
     },
   };

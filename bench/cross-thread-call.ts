@@ -1,5 +1,5 @@
 import type Piscina from 'piscina';
-import { close, shutdown, spawn } from '../lib';
+import { shutdown, spawn } from '../lib';
 import { PINNING_NOTE, pinToOneCpu } from './affinity';
 import { AtomicsPingPong, ComlinkAnchor, EchoWorker, startPiscina } from './anchors';
 import type { Comparison } from './comparison';
@@ -35,6 +35,14 @@ export function crossThreadCall(): Comparison {
   // Keeps the results observable so no loop can be optimised away.
   let sink = 0;
 
+  /** Ends every thread this comparison started (also after a failed setUp) and unpins the process. */
+  const stop = async (): Promise<void> => {
+    try {
+      await Promise.allSettled([echo?.close(), pingPong?.close(), comlink?.close(), piscina?.destroy(), shutdown()]);
+    } finally {
+      unpin();
+    }
+  };
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error('cross-thread-call: measured before setUp');
     return value;
@@ -87,19 +95,22 @@ export function crossThreadCall(): Comparison {
     ],
     setUp: async () => {
       unpin = pinToOneCpu();
-      [echo, pingPong, comlink, piscina, counter] = await Promise.all([
-        EchoWorker.start(),
-        AtomicsPingPong.start(),
-        ComlinkAnchor.start(),
-        startPiscina<number, number>('increment', 1, 0),
-        spawn(BenchCounter),
-      ]);
-      for (let i = 0; i < 100; i++) await counter.increment();
+      try {
+        [echo, pingPong, comlink, piscina, counter] = await Promise.all([
+          EchoWorker.start(),
+          AtomicsPingPong.start(),
+          ComlinkAnchor.start(),
+          startPiscina<number, number>('increment', 1, 0),
+          spawn(BenchCounter),
+        ]);
+        for (let i = 0; i < 100; i++) await counter.increment();
+      } catch (error) {
+        await stop();
+        throw error;
+      }
     },
     tearDown: async () => {
-      await Promise.all([echo?.close(), pingPong?.close(), comlink?.close(), piscina?.destroy(), counter === undefined ? undefined : close(counter)]);
-      await shutdown();
-      unpin();
+      await stop();
       if (!(sink > 0)) throw new Error('cross-thread-call: the counters never counted');
     },
   };

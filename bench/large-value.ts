@@ -50,6 +50,10 @@ export function largeValue(): Comparison {
   const cacheEntries = new Set<object | undefined>();
   let sink = 0;
 
+  /** Ends every thread this comparison started, also after a failed setUp. */
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled([piscina?.destroy(), shutdown()]);
+  };
   const sendTo = async (sent: Immutable<number[]>): Promise<void> => {
     const lengths = await branch<number>((children) => {
       for (let i = 0; i < CHILDREN; i++) children.add(lengthOf, sent);
@@ -101,13 +105,18 @@ export function largeValue(): Comparison {
     options: { sampleMs: 60, rounds: 15 },
     setUp: async () => {
       configure({ threads: THREADS });
-      piscina = await startPiscina<Immutable<number[]>, number>('lengthOf', THREADS, value);
-      // Starts every pool thread and sends the value a first time: from here on its bytes are cached.
-      await sendCached(1);
-      await sendCached(1);
+      try {
+        piscina = await startPiscina<Immutable<number[]>, number>('lengthOf', THREADS, value);
+        // Starts every pool thread and sends the value a first time: from here on its bytes are cached.
+        await sendCached(1);
+        await sendCached(1);
+      } catch (error) {
+        await stop();
+        throw error;
+      }
     },
     tearDown: async () => {
-      await Promise.all([piscina?.destroy(), shutdown()]);
+      await stop();
       if (sink === 0) throw new Error('large-value: no child saw the value');
     },
   };

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type Piscina from 'piscina';
-import { close, shutdown, spawn } from '../lib';
+import { shutdown, spawn } from '../lib';
 import { PINNING_NOTE, pinToOneCpu } from './affinity';
 import { ComlinkAnchor, EchoWorker, startPiscina } from './anchors';
 import type { Comparison } from './comparison';
@@ -38,6 +38,14 @@ export function pipelinedCalls(): Comparison {
   let unpin: () => void = () => {};
   let sink = 0;
 
+  /** Ends every thread this comparison started (also after a failed setUp) and unpins the process. */
+  const stop = async (): Promise<void> => {
+    try {
+      await Promise.allSettled([echo?.close(), comlink?.close(), piscina?.destroy(), shutdown()]);
+    } finally {
+      unpin();
+    }
+  };
   const started = <T>(value: T | undefined): T => {
     if (value === undefined) throw new Error('pipelined-calls: measured before setUp');
     return value;
@@ -84,13 +92,17 @@ export function pipelinedCalls(): Comparison {
     options: { sampleMs: 40, rounds: 15 },
     setUp: async () => {
       unpin = pinToOneCpu();
-      [echo, comlink, piscina, counter] = await Promise.all([EchoWorker.start(), ComlinkAnchor.start(), startPiscina<number, number>('increment', THREADS, 0), spawn(BenchCounter)]);
-      await Promise.all(Array.from({ length: BATCH }, () => counter?.increment()));
+      try {
+        [echo, comlink, piscina, counter] = await Promise.all([EchoWorker.start(), ComlinkAnchor.start(), startPiscina<number, number>('increment', THREADS, 0), spawn(BenchCounter)]);
+        const actor = counter;
+        await Promise.all(Array.from({ length: BATCH }, () => actor.increment()));
+      } catch (error) {
+        await stop();
+        throw error;
+      }
     },
     tearDown: async () => {
-      await Promise.all([echo?.close(), comlink?.close(), piscina?.destroy(), counter === undefined ? undefined : close(counter)]);
-      await shutdown();
-      unpin();
+      await stop();
       if (!(sink > 0)) throw new Error('pipelined-calls: the counters never counted');
     },
   };

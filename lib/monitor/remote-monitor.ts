@@ -6,7 +6,7 @@ import { passArguments } from '../shareability/boundary';
 import { MessageKind, type CallResultMessage, type MonitorMarker } from '../threads/protocol';
 import { currentToken } from '../cancellation/current-token';
 import { decode, encode, encodeAll } from '../threads/serialize';
-import { deserializeError } from '../threads/serialize-error';
+import { appendCallerFrames, deserializeError } from '../threads/serialize-error';
 import { transport } from '../threads/transport';
 import type { MonitorEndpoint } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
@@ -23,8 +23,6 @@ import { createReference } from './reference';
 export interface PendingCall {
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  /** The caller's stack, to join to the remote one when the call fails. */
-  readonly stack: string | undefined;
 }
 
 export class RemoteMonitor implements MonitorEndpoint {
@@ -36,22 +34,27 @@ export class RemoteMonitor implements MonitorEndpoint {
     this.plan = planFor(marker);
   }
 
-  call(method: string, args: unknown[]): Promise<unknown> {
-    const mark = this.plan.methods.get(method) as MethodMark;
+  async call(method: string, args: unknown[]): Promise<unknown> {
     try {
-      passArguments(`${this.plan.className}.${mark.displayName}`, args);
+      return await this.#send(method, args);
     } catch (error) {
-      return Promise.reject(error);
+      // Captured only on failure, and here, after the await: the stack then holds the awaiting callers.
+      appendCallerFrames(error, new Error().stack);
+      throw error;
     }
+  }
+
+  #send(method: string, args: unknown[]): Promise<unknown> {
+    const mark = this.plan.methods.get(method) as MethodMark;
+    passArguments(`${this.plan.className}.${mark.displayName}`, args);
     const callId = runtime.nextCallId++;
     const transfer: TransferListItem[] = [];
     const encoded = encodeAll(args, transfer);
     // The call runs under the caller's token on the owner thread, which sees a cancel through shared memory.
     const token = currentToken();
     const encodedToken = token.shared.memory === undefined ? undefined : encode(token, transfer);
-    const { stack } = new Error();
     return new Promise((resolve, reject) => {
-      runtime.pendingCalls.set(callId, { resolve, reject, stack });
+      runtime.pendingCalls.set(callId, { resolve, reject });
       transport().send(
         this.marker.thread,
         {
@@ -83,7 +86,7 @@ export function settleCall(message: CallResultMessage): void {
       pending.reject(error);
     }
   } else {
-    pending.reject(deserializeError(message.error, pending.stack));
+    pending.reject(deserializeError(message.error));
   }
 }
 

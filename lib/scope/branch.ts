@@ -152,11 +152,11 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     add: (fn, ...args) => {
       const work = describeWork(fn);
       const passed = passArguments(`child ${work.name}`, [...args]);
-      const stack = new Error().stack;
+      const origin = new Error();
       return track((token) => {
         let id = 0;
         const result = new Promise<never>((resolve, reject) => {
-          id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, stack, resolve, reject });
+          id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, origin, resolve, reject });
         });
         return { result, terminate: (why) => childRunner().terminate(id, why) };
       });

@@ -1,6 +1,6 @@
 import type { TransferListItem } from 'node:worker_threads';
 /**
- * A port that sends everything posted in one tick as a single message (an array), so that many
+ * A port that sends everything posted in one turn of the event loop as a single message (an array), so that many
  * calls in flight cost one postMessage, not one each. A batch that cannot be cloned is resent one
  * message at a time, so that only the message at fault is reported, never the whole batch lost.
  */
@@ -24,7 +24,9 @@ export class BatchedPort<M> {
     this.#transfers.push(transfer !== undefined && transfer.length > 0 ? transfer : undefined);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flush);
+      // After this turn of the event loop, not this microtask queue: a monitor settles its turns
+      // through chains of microtasks, and one flush should carry all the replies they make.
+      setImmediate(this.#flush);
     }
   }
 

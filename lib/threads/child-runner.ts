@@ -14,8 +14,8 @@ export interface ChildJob {
   readonly spec: TaskSpec;
   /** Already checked for shareability. */
   readonly args: readonly unknown[];
-  /** Where the child was added, joined to the child's own stack when it fails. */
-  readonly stack?: string;
+  /** Where the child was added: its stack is read (costly) only when the child fails, and joined to the child's. */
+  readonly origin?: Error;
   /** The child's own token: cancelling it stops a queued child from starting and asks a running one to stop. */
   readonly token: CancellationToken;
   resolve(value: unknown): void;

@@ -36,7 +36,7 @@ export class PoolClient implements ChildRunner {
     if (job === undefined) return;
     this.#jobs.delete(message.id);
     if (!message.ok) {
-      job.reject(deserializeError(message.error, job.stack));
+      job.reject(deserializeError(message.error, job.origin?.stack));
       return;
     }
     try {

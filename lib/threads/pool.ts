@@ -236,7 +236,7 @@ export class ThreadPool implements ChildRunner {
     }
     try {
       if (outcome.ok) record.job.resolve(fromThread ? decode(outcome.value as Parameters<typeof decode>[0]) : outcome.value);
-      else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0], record.job.stack) : outcome.error);
+      else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0], record.job.origin?.stack) : outcome.error);
     } catch (error) {
       record.job.reject(error);
     }

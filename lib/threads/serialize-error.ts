@@ -272,6 +272,18 @@ function revive(data: SerializedError, callerFrames: readonly string[]): unknown
   return error;
 }
 
+/**
+ * Adds the caller's frames under the boundary line of an error that came from another thread, for
+ * a caller that learns its own stack only once the error has arrived (an `async` caller's `new
+ * Error().stack` there includes the awaiting functions). Other values are left as they are.
+ */
+export function appendCallerFrames(error: unknown, callerStack: string | undefined): void {
+  if (callerStack === undefined || typeof error !== 'object' || error === null) return;
+  const stack = (error as { stack?: unknown }).stack;
+  if (typeof stack !== 'string' || !stack.includes('    at <thread boundary: thrown on ')) return;
+  define(error, 'stack', [stack, ...framesOf(callerStack)].join('\n'), false);
+}
+
 /** `stack` with its first line naming `name` where it named `was` (`Error: x` to `PaymentError: x`). */
 function renameHeader(stack: string, was: string, name: string): string {
   const rest = stack.slice(was.length);

@@ -149,7 +149,7 @@ function reviveShareable(location: Parameters<typeof findShareableClass>[0], fie
 function settle(value: unknown, plain: boolean): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const seen = new Set<object>();
-  freezeDeeply(value, seen);
+  freezeDeeply(value, seen, true);
   let size = 0;
   for (const object of seen) {
     runtime.verifiedShareable.add(object);

@@ -13,18 +13,21 @@ function recorder(refuse?: (message: unknown) => boolean) {
   return { posted, target };
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('BatchedPort', () => {
-  it('sends everything sent in one tick as one message, in order', async () => {
+  it('sends everything sent in one turn of the event loop as one message, in order', async () => {
     const { posted, target } = recorder();
     const port = new BatchedPort<number>(target, () => {});
     port.send(1);
     port.send(2);
     port.send(3);
-    expect(posted).toEqual([]); // nothing goes before the tick ends
     await Promise.resolve();
+    expect(posted).toEqual([]); // not even after the microtasks: replies made by them join the batch
+    await nextTurn();
     expect(posted).toEqual([[1, 2, 3]]);
     port.send(4);
-    await Promise.resolve();
+    await nextTurn();
     expect(posted).toEqual([[1, 2, 3], [4]]);
   });
 
@@ -35,7 +38,7 @@ describe('BatchedPort', () => {
     port.send('a');
     port.send('bad');
     port.send('b');
-    await Promise.resolve();
+    await nextTurn();
     expect(posted).toEqual([['a'], ['b']]);
     expect(undeliverable).toEqual(['bad']);
   });
