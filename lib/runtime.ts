@@ -64,6 +64,16 @@ export class Runtime {
   readonly ambient = new AsyncLocalStorage<AmbientContext>();
   /** Cancellation tokens known on this thread, by id, so that one token has one object here. */
   readonly tokensById = new Map<string, WeakRef<CancellationToken>>();
+  /** Forgets a token's id once the token is collected. */
+  readonly #forgetToken = new FinalizationRegistry<string>((id) => {
+    if (this.tokensById.get(id)?.deref() === undefined) this.tokensById.delete(id);
+  });
+
+  rememberToken(token: CancellationToken): void {
+    const { id } = token.shared;
+    this.tokensById.set(id, new WeakRef(token));
+    this.#forgetToken.register(token, id);
+  }
   nextTokenId = 1;
   /** `CancellationToken.none`, made once per thread. */
   noneToken: CancellationToken | undefined = undefined;

@@ -25,7 +25,7 @@ export class CancellationSource {
   constructor(parent?: CancellationToken) {
     this.#memory = allocateTokenMemory();
     this.token = new CancellationToken(this.#memory, `${runtime.threadId}:${runtime.nextTokenId++}`, true);
-    runtime.tokensById.set(this.token.shared.id, new WeakRef(this.token));
+    runtime.rememberToken(this.token);
     if (parent !== undefined) {
       const unlink = parent.onCancel((reason) => this.cancel(reason));
       if (!this.token.cancelled) this.#unlink = unlink;
@@ -36,6 +36,15 @@ export class CancellationSource {
    * Cancels the token, everywhere, with `reason` (kept as the `CancelledError`'s reason and cause).
    * The first cancel wins; later ones do nothing.
    */
+  /**
+   * Stops listening to the parent token, when this source is no longer needed (its work is done),
+   * so that a long-lived parent does not keep every finished child source alive.
+   */
+  dispose(): void {
+    this.#unlink();
+    this.#unlink = () => {};
+  }
+
   cancel(reason?: unknown): void {
     if (this.token.cancelled) return;
     this.token.remember(reason);

@@ -166,17 +166,24 @@ export class CancellationToken {
     }
   }
 
-  /** A token whose source is on another thread learns of the cancel by waiting on the shared word. */
+  /**
+   * A token whose source is on another thread learns of the cancel by waiting on the shared word.
+   * The wait has a timeout and is renewed only while callbacks remain, so a token nobody listens
+   * to any more is not kept alive by its own wait.
+   */
   #watch(): void {
     if (this.#local || this.#watching || this.#memory === undefined) return;
     this.#watching = true;
-    const waited = Atomics.waitAsync(this.#memory, STATE, 0);
-    const fire = () => {
+    const waited = Atomics.waitAsync(this.#memory, STATE, 0, WATCH_RENEWAL_MS);
+    const check = () => {
       this.#watching = false;
       if (this.cancelled) this.fire();
       else if (this.#listeners.size > 0) this.#watch();
     };
-    if (waited.async) void waited.value.then(fire);
-    else queueMicrotask(fire);
+    if (waited.async) void waited.value.then(check);
+    else queueMicrotask(check);
   }
 }
+
+/** How long one shared-memory wait lasts before it is renewed (if anyone still listens). */
+const WATCH_RENEWAL_MS = 1000;

@@ -55,6 +55,8 @@ export const errorMessages = {
   ERR_DEADLOCK: (cycle: string) => `deadlock: ${cycle}; this call was rejected to break the cycle`,
 
   // Structured concurrency and threads.
+  ERR_BRANCH_CLOSED: (what: string) =>
+    `${what} was called after its branch finished; a child may not outlive its branch, so add children inside the body or while the branch still runs`,
   ERR_BRANCH_FAILED: (count: number) => `${count} children of the branch failed; see .errors`,
   ERR_THREAD_CRASH: (what: string, how: string) => `${what} crashed its thread: ${how}`,
 } as const;

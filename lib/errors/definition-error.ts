@@ -11,7 +11,8 @@ export type DefinitionErrorCode =
   | 'ERR_FREE_VARIABLE'
   | 'ERR_NOT_PORTABLE_FUNCTION'
   | 'ERR_TASK_NOT_FOUND'
-  | 'ERR_NOT_A_MONITOR';
+  | 'ERR_NOT_A_MONITOR'
+  | 'ERR_BRANCH_CLOSED';
 
 /**
  * A decorator, an option or a monitor method is used in a way safethread cannot honour:

@@ -2,7 +2,8 @@ import type { TransferListItem } from 'node:worker_threads';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { runtime } from '../runtime';
 import type { CancellationToken } from '../cancellation/cancellation-token';
-import { decode, decodeAll, encode } from '../threads/serialize';
+import { decode, encode } from '../threads/serialize';
+import { transfer } from '../shareability/transfer';
 import { serializeError } from '../threads/serialize-error';
 import { MessageKind, type CallMessage, type MonitorMarker } from '../threads/protocol';
 import { transport } from '../threads/transport';
@@ -41,15 +42,17 @@ export function exportReference(reference: object, endpoint: MonitorEndpoint): M
 /** Runs a call that arrived from another thread and sends back how it ended. */
 export function serveCall(message: CallMessage): void {
   const monitor = runtime.exportedMonitors.get(message.monitor);
+  const fail = (error: unknown) =>
+    transport().send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
   const reply = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
+    if (!outcome.ok) return fail(outcome.error);
     const transfer: TransferListItem[] = [];
-    transport().send(
-      message.from,
-      outcome.ok
-        ? { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: true, value: encode(outcome.value, transfer) }
-        : { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(outcome.error, runtime.threadName) },
-      transfer,
-    );
+    try {
+      transport().send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: true, value: encode(outcome.value, transfer) }, transfer);
+    } catch (error) {
+      // A result that cannot travel fails the call; it must never take the thread down.
+      fail(error);
+    }
   };
   if (monitor === undefined) {
     reply({ ok: false, error: new MonitorClosedError(message.label, `it no longer exists on ${runtime.threadName}`) });
@@ -58,7 +61,8 @@ export function serveCall(message: CallMessage): void {
   let args: unknown[];
   let token: CancellationToken | undefined;
   try {
-    args = decodeAll(message.args);
+    // A moved buffer arrives as a buffer; it goes on as transfer(), exactly as a local call's would.
+    args = message.args.map((encoded) => ('moved' in encoded ? transfer(encoded.moved) : decode(encoded)));
     token = message.token === undefined ? undefined : (decode(message.token) as CancellationToken);
   } catch (error) {
     reply({ ok: false, error });

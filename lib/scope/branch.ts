@@ -59,6 +59,8 @@ interface ChildState {
   terminated: boolean;
   /** Ends its thread when it outlives its grace (pool children only). */
   readonly terminate?: (why: string) => void;
+  /** The grace of a child cancelled alone. */
+  graceTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -77,7 +79,7 @@ interface ChildState {
  * }); // [1, 4, 9, 16]
  * ```
  */
-export async function branch<R = unknown>(body: (children: Children) => void | PromiseLike<void>, options: BranchOptions = {}): Promise<R[]> {
+export async function branch<R = unknown>(body: (children: Children) => void | PromiseLike<void>, options: BranchOptions = {}): Promise<readonly R[]> {
   if (typeof body !== 'function') {
     throw new DefinitionError('ERR_INVALID_OPTION', 'branch', 'body', 'a function that adds children', typeof body);
   }
@@ -91,21 +93,22 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   let allSettled: () => void = () => {};
   let grace: NodeJS.Timeout | undefined;
   let causedByBranch = false;
+  /** Set once everything settled: no child may be added after, or it would outlive its branch. */
+  let closed = false;
 
   const cancelAll = (reason: unknown): void => {
     if (scope.token.cancelled) return;
     causedByBranch = true;
     scope.cancel(reason);
   };
+  const endIfStillRunning = (state: ChildState): void => {
+    if (state.settled || state.terminate === undefined || state.terminated) return;
+    state.terminated = true;
+    state.terminate(`it was cancelled and did not stop within graceMs (${graceMs} ms)`);
+  };
   // However the branch's token is cancelled (by us, the caller's token, or `token`), children get their grace.
   scope.token.onCancel(() => {
-    grace = setTimeout(() => {
-      for (const state of states) {
-        if (state.settled || state.terminate === undefined) continue;
-        state.terminated = true;
-        state.terminate(`it was cancelled and did not stop within graceMs (${graceMs} ms)`);
-      }
-    }, graceMs);
+    grace = setTimeout(() => states.forEach(endIfStillRunning), graceMs);
     grace.unref();
   });
   const fail = (error: unknown): void => {
@@ -114,9 +117,12 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   };
   const settle = (state: ChildState): void => {
     state.settled = true;
+    state.source.dispose();
+    if (state.graceTimer !== undefined) clearTimeout(state.graceTimer);
     if (states.every((candidate) => candidate.settled)) allSettled();
   };
   const track = (start: (token: CancellationToken) => { result: Promise<never>; terminate?: (why: string) => void }): Child<never> => {
+    if (closed) throw new DefinitionError('ERR_BRANCH_CLOSED', 'children.add');
     if (scope.token.cancelled) throw new CancelledError(scope.token.reason, 'the branch');
     const source = new CancellationSource(scope.token);
     const { result, terminate } = start(source.token);
@@ -124,11 +130,16 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       child: {
         result,
         cancel: (reason?: unknown) => {
+          if (state.settled) return;
           state.cancelledAlone = true;
           source.cancel(reason);
+          // A child cancelled alone gets its grace too, then its thread is ended.
+          state.graceTimer ??= setTimeout(() => endIfStillRunning(state), graceMs);
+          state.graceTimer.unref();
         },
       },
       source,
+      graceTimer: undefined,
       settled: false,
       cancelledAlone: false,
       terminated: false,
@@ -167,7 +178,9 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       })),
   };
 
-  const unlinkSignal = options.signal === undefined ? undefined : CancellationToken.fromSignal(options.signal).onCancel((reason) => scope.cancel(new CancelledError(reason, 'the branch')));
+  const onAbort = () => scope.cancel(new CancelledError(options.signal?.reason, 'the branch'));
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   const unlinkToken = options.token?.onCancel((reason) => scope.cancel(new CancelledError(reason, 'the branch')));
   const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => scope.cancel(new TimeoutError(options.timeoutMs as number, 'the branch')), options.timeoutMs);
 
@@ -180,17 +193,20 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     }
     if (!states.every((state) => state.settled)) await new Promise<void>((resolve) => (allSettled = resolve));
   } finally {
+    closed = true;
     if (timer !== undefined) clearTimeout(timer);
     if (grace !== undefined) clearTimeout(grace);
-    unlinkSignal?.();
+    options.signal?.removeEventListener('abort', onAbort);
     unlinkToken?.();
+    scope.dispose();
   }
 
   if (failures.length === 1 && (causedByBranch || !(failures[0] instanceof CancelledError))) throw failures[0];
   if (failures.length > 1) throw new BranchError(failures);
   if (scope.token.cancelled) throw toCancelledError(scope.token.reason);
   const results = await Promise.all(states.map((state) => state.child.result.catch(() => undefined)));
-  return results as R[];
+  // Frozen like every value that crosses: a branch's results can be returned from a task as they are.
+  return Object.freeze(results) as readonly R[];
 }
 
 /** The error a cancelled branch rejects with: the reason itself when it is a cancellation, else one carrying it. */

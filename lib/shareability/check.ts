@@ -80,8 +80,13 @@ class ShareabilityWalk {
         : this.#violation(value, 'a transfer() marker inside another value', 'pass transfer(buffer) as a whole argument or result');
     }
     if (types.isProxy(value)) return this.#violation(value, 'a Proxy', 'pass the plain frozen value it wraps');
-    if (types.isSharedArrayBuffer(value)) return this.#accept(value);
+    // Shared memory must stay shared: a value holding it is never sent as serialized bytes.
+    if (types.isSharedArrayBuffer(value)) {
+      this.#special = true;
+      return this.#accept(value);
+    }
     if (ArrayBuffer.isView(value)) {
+      if (types.isSharedArrayBuffer(value.buffer)) this.#special = true;
       return types.isSharedArrayBuffer(value.buffer)
         ? this.#accept(value)
         : this.#violation(value, `${withArticle(value.constructor.name)} over an ordinary ArrayBuffer`, 'view a SharedArrayBuffer to share memory, or pass transfer(view.buffer) to move it');
@@ -146,6 +151,9 @@ class ShareabilityWalk {
       }
       if (descriptor.get !== undefined || descriptor.set !== undefined) {
         return this.#violation(object, 'an accessor property (getter or setter)', 'store the value as a plain data property');
+      }
+      if (!descriptor.enumerable) {
+        return this.#violation(object, 'a non-enumerable property', 'it would be lost on the way to another thread; make it an ordinary (enumerable) property');
       }
       const value: unknown = descriptor.value;
       // Primitives are the common case in large values; skip the call for them.

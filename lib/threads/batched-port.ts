@@ -49,3 +49,18 @@ export class BatchedPort<M> {
     }
   };
 }
+
+/**
+ * Handles each message of a batch that arrived. One message whose handling fails must not drop
+ * the rest of the batch, nor end the thread (and every call waiting on it): it is reported as a
+ * process warning, which names safethread, and the others go on.
+ */
+export function receiveBatch<M>(batch: readonly M[], handle: (message: M) => void): void {
+  for (const message of batch) {
+    try {
+      handle(message);
+    } catch (error) {
+      process.emitWarning(error instanceof Error ? error : new Error(String(error)), { type: 'SafethreadWarning', code: 'ERR_MESSAGE_HANDLER' });
+    }
+  }
+}

@@ -17,10 +17,10 @@ export class PoolClient implements ChildRunner {
 
   submit(job: ChildJob): number {
     const id = this.#nextId++;
-    this.#jobs.set(id, job);
     const transfer: TransferListItem[] = [];
     const args = encodeAll(job.args, transfer);
     const token = encode(job.token, transfer);
+    this.#jobs.set(id, job);
     const parent = runtime.ambient.getStore()?.job;
     transport().send(0, { kind: MessageKind.RunChild, id, parent, name: job.name, spec: job.spec, args, token }, transfer);
     return id;

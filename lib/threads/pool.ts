@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
+import { CancellationSource } from '../cancellation/cancellation-source';
 import type { CancellationToken } from '../cancellation/cancellation-token';
 import { CancelledError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
@@ -48,8 +49,11 @@ interface PoolThread {
   idleTimer: NodeJS.Timeout | undefined;
   /** It serves monitors to other threads: it is not retired when idle. */
   hosting: boolean;
-  /** Children its branches asked the pool to run, by the worker's own id for them. */
-  readonly children: Map<number, number>;
+  /**
+   * Children its branches asked the pool to run, by the worker's own id for them, with a source
+   * the pool can cancel them by if this thread dies (their branch's own token died with it).
+   */
+  readonly children: Map<number, { readonly id: number; readonly source: CancellationSource }>;
   /** Why it takes no more work and ends once its current work is done; unset while it serves. */
   retiring: string | undefined;
 }
@@ -150,7 +154,10 @@ export class ThreadPool implements ChildRunner {
 
   #startThread(): PoolThread | undefined {
     const limit = this.#options.threads ?? availableParallelism();
-    if (this.#threads.length >= limit) return undefined;
+    // Threads whose children all wait for nested branches, and threads that serve monitors, take no
+    // new children and do not count: nesting then never starves, and a thread ended for a child
+    // that ignored cancellation only ever runs that child.
+    if (this.#threads.filter(countsAgainstLimit).length >= limit) return undefined;
     const name = `thread ${this.#nextThreadNumber++}`;
     const worker = startWorker(name, this.#options.resourceLimits);
     const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false, children: new Map(), retiring: undefined };
@@ -176,10 +183,10 @@ export class ThreadPool implements ChildRunner {
           router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ...outcome });
         };
         let args: unknown[];
-        let token: CancellationToken;
+        let source: CancellationSource;
         try {
           args = decodeAll(message.args);
-          token = decode(message.token) as CancellationToken;
+          source = new CancellationSource(decode(message.token) as CancellationToken);
         } catch (error) {
           reply({ ok: false, error: serializeError(error, runtime.threadName) });
           break;
@@ -189,23 +196,27 @@ export class ThreadPool implements ChildRunner {
             name: message.name,
             spec: message.spec,
             args,
-            token,
+            token: source.token,
             resolve: (value) => {
+              source.dispose();
               const transfer: TransferListItem[] = [];
               const encoded = encode(value, transfer);
               thread.children.delete(message.id);
               router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ok: true, value: encoded }, transfer);
             },
-            reject: (error) => reply({ ok: false, error: serializeError(error, runtime.threadName) }),
+            reject: (error) => {
+              source.dispose();
+              reply({ ok: false, error: serializeError(error, runtime.threadName) });
+            },
           },
           parent,
         );
-        thread.children.set(message.id, id);
+        thread.children.set(message.id, { id, source });
         break;
       }
       case MessageKind.TerminateChild: {
-        const id = thread.children.get(message.id);
-        if (id !== undefined) this.terminate(id, message.why);
+        const child = thread.children.get(message.id);
+        if (child !== undefined) this.terminate(child.id, message.why);
         break;
       }
       case MessageKind.Hosting:
@@ -257,10 +268,23 @@ export class ThreadPool implements ChildRunner {
     this.#retired.delete(thread);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, `its thread crashed: ${how}`);
+    this.#orphan(thread, `the thread of the branch that added it crashed: ${how}`);
     for (const record of [...thread.jobs.values()]) {
       this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${how} (on ${thread.name})`, cause === undefined ? undefined : { cause }) });
     }
     this.#dispatch();
+  }
+
+  /**
+   * The children a lost thread's branches had added can no longer be awaited or cancelled by them:
+   * cancel them here, and end their threads if they do not stop within the default grace.
+   */
+  #orphan(thread: PoolThread, why: string): void {
+    for (const { id, source } of thread.children.values()) {
+      source.cancel(new CancelledError(why, 'a child whose branch is gone'));
+      setTimeout(() => this.terminate(id, 'it was orphaned and did not stop within 1000 ms'), 1000).unref();
+    }
+    thread.children.clear();
   }
 
   /** Takes a thread out of service: no more work goes to it, and a replacement may start. */
@@ -278,14 +302,23 @@ export class ThreadPool implements ChildRunner {
     if (index >= 0) this.#threads.splice(index, 1);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, why);
+    this.#orphan(thread, `the thread of the branch that added it was ended: ${why}`);
     for (const record of [...thread.jobs.values()]) this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });
     await thread.worker.terminate();
   }
 }
 
+/** A thread that may take a child now: it runs nothing, serves no monitors, and is not retiring. */
 function isFree(thread: PoolThread): boolean {
-  for (const record of thread.jobs.values()) if (record.waitingOn === 0) return false;
-  return true;
+  return thread.jobs.size === 0 && !thread.hosting && thread.retiring === undefined;
+}
+
+/** A thread that occupies a core: it runs a child that is not waiting, or it is idle and may take one. */
+function countsAgainstLimit(thread: PoolThread): boolean {
+  if (thread.hosting) return false;
+  if (thread.jobs.size === 0) return true;
+  for (const record of thread.jobs.values()) if (record.waitingOn === 0) return true;
+  return false;
 }
 
 /** Starts a worker thread that runs safethread's worker program, from compiled JS or TypeScript sources. */

@@ -4,7 +4,7 @@ import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { serveCall } from '../monitor/exported-monitors';
 import { settleCall } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
-import { BatchedPort } from './batched-port';
+import { BatchedPort, receiveBatch } from './batched-port';
 import { MessageKind, type CallMessage, type ToMain, type ToWorker } from './protocol';
 import { serializeError } from './serialize-error';
 import type { Transport } from './transport';
@@ -46,7 +46,7 @@ export class Router implements Transport {
     this.#links.set(worker.threadId, link);
     worker.unref();
     worker.on('message', (batch: readonly ToMain[]) => {
-      for (const message of batch) this.#receive(link, message);
+      receiveBatch(batch, (message) => this.#receive(link, message));
     });
   }
 

@@ -127,7 +127,7 @@ function reviveToken(marker: TokenMarker): CancellationToken {
   const known = runtime.tokensById.get(marker.id)?.deref();
   if (known !== undefined) return known;
   const token = new CancellationToken(new Int32Array(marker.memory), marker.id, false);
-  runtime.tokensById.set(marker.id, new WeakRef(token));
+  runtime.rememberToken(token);
   return token;
 }
 

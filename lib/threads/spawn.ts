@@ -102,9 +102,11 @@ function startActor(requestId: number, location: ClassLocation, args: readonly E
 export function serveSpawnMessage(fromThread: number, message: ToMain): void {
   switch (message.kind) {
     case MessageKind.Spawned:
-      // The actor constructed its monitor (or failed to): settle the request it answers.
+      // The actor constructed its monitor (or failed to): settle the request it answers. An actor
+      // whose constructor failed has nothing to serve, and its thread ends.
       router().hold(fromThread, -1);
       settleSpawn(message);
+      if (!message.ok) void endActor(fromThread, 'its constructor failed');
       break;
     case MessageKind.Spawn: {
       const reply = (outcome: SpawnedMessage) => {

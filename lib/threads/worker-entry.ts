@@ -4,7 +4,7 @@ import { serveCall } from '../monitor/exported-monitors';
 import { settleCall } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { passValue } from '../shareability/boundary';
-import { BatchedPort } from './batched-port';
+import { BatchedPort, receiveBatch } from './batched-port';
 import { childRunner } from './child-runner';
 import { compileInline } from './inline-function';
 import type { PoolClient } from './pool-client';
@@ -32,8 +32,8 @@ const outbox = new BatchedPort<ToMain>(port, (message, error) => {
 });
 runtime.transport = { send: (_to, message, transfer) => outbox.send(message as ToMain, transfer) };
 
-port.on('message', (batch: readonly ToWorker[]) => {
-  for (const message of batch) {
+port.on('message', (batch: readonly ToWorker[]) =>
+  receiveBatch(batch, (message) => {
     switch (message.kind) {
       case MessageKind.RunTask:
         void runTask(message);
@@ -56,8 +56,8 @@ port.on('message', (batch: readonly ToWorker[]) => {
       default:
         unknownMessage(message);
     }
-  }
-});
+  }),
+);
 
 async function runTask(message: RunTaskMessage): Promise<void> {
   const name = message.spec.kind === 'task' ? message.spec.location.name : message.spec.name;
