@@ -372,3 +372,11 @@ describe('isShareable and assertShareable', () => {
     });
   });
 });
+
+describe('non-enumerable properties', () => {
+  it('refuses a frozen object with a non-enumerable property, which would not reach another thread', () => {
+    const value = Object.defineProperty({ shown: 1 }, 'hidden', { value: 2, enumerable: false });
+    Object.freeze(value);
+    expect(() => assertShareable(value)).toThrow('value .hidden is a non-enumerable property; it would be lost on the way to another thread; make it an ordinary (enumerable) property');
+  });
+});
