@@ -1,5 +1,5 @@
 import { CancelledError } from '../errors/cancelled-error';
-import { CancellationToken } from './cancellation-token';
+import type { CancellationToken } from './cancellation-token';
 import { currentToken } from './current-token';
 
 /** Options of {@link sleep}. */
@@ -9,7 +9,7 @@ export interface SleepOptions {
    * @default currentToken(): the running child's, call's or branch body's token
    */
   readonly token?: CancellationToken;
-  /** Ends the sleep early when it aborts, like `token`. */
+  /** Ends the sleep early when it aborts, like `token` (and instead of it). */
   readonly signal?: AbortSignal;
 }
 
@@ -27,15 +27,21 @@ export interface SleepOptions {
  * ```
  */
 export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
-  const token = options.signal !== undefined ? CancellationToken.fromSignal(options.signal) : options.token ?? currentToken();
-  if (token.cancelled) return Promise.reject(new CancelledError(token.reason, 'sleep'));
+  const { signal } = options;
+  const token = signal === undefined ? options.token ?? currentToken() : undefined;
+  if (signal?.aborted) return Promise.reject(new CancelledError(signal.reason, 'sleep'));
+  if (token?.cancelled) return Promise.reject(new CancelledError(token.reason, 'sleep'));
   return new Promise((resolve, reject) => {
-    const stopListening = token.onCancel((reason) => {
+    const stop = (reason: unknown) => {
       clearTimeout(timer);
       reject(new CancelledError(reason, 'sleep'));
-    });
+    };
+    const onAbort = () => stop(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopListening = token?.onCancel(stop);
     const timer = setTimeout(() => {
-      stopListening();
+      signal?.removeEventListener('abort', onAbort);
+      stopListening?.();
       resolve();
     }, ms);
   });
