@@ -28,6 +28,17 @@ export interface PendingCall {
 export class RemoteMonitor implements MonitorEndpoint {
   readonly label: string;
   readonly plan: MonitorPlan;
+  /** `Class.method` per method, made once: calls are hot. */
+  readonly #labels = new Map<string, string>();
+
+  #where(method: string): string {
+    let where = this.#labels.get(method);
+    if (where === undefined) {
+      where = `${this.plan.className}.${(this.plan.methods.get(method) as MethodMark).displayName}`;
+      this.#labels.set(method, where);
+    }
+    return where;
+  }
 
   constructor(readonly marker: MonitorMarker) {
     this.label = marker.label;
@@ -45,8 +56,7 @@ export class RemoteMonitor implements MonitorEndpoint {
   }
 
   #send(method: string, args: unknown[]): Promise<unknown> {
-    const mark = this.plan.methods.get(method) as MethodMark;
-    passArguments(`${this.plan.className}.${mark.displayName}`, args);
+    passArguments(this.#where(method), args);
     const callId = runtime.nextCallId++;
     const transfer: TransferListItem[] = [];
     const encoded = encodeAll(args, transfer);

@@ -23,8 +23,8 @@ interface Link {
   readonly port: BatchedPort<ToWorker>;
   /** Messages for the main thread itself that are not calls: the pool's or the actors'. */
   readonly onMessage: (message: ToMain) => void;
-  /** Calls in flight to this thread, by `from:callId`. */
-  readonly calls: Map<string, CallMessage>;
+  /** Calls in flight to this thread, by {@link callKey}. */
+  readonly calls: Map<number, CallMessage>;
   /** How many waits hold this worker: it is referenced while any does. */
   holds: number;
 }
@@ -85,7 +85,7 @@ export class Router implements Transport {
         this.#closed(message, this.#gone.get(to) ?? 'its thread is gone');
         return;
       }
-      link.calls.set(`${message.from}:${message.callId}`, message);
+      link.calls.set(callKey(message.from, message.callId), message);
       if (link.calls.size === 1) this.hold(to, 1);
     }
     link?.port.send(message as ToWorker, transfer);
@@ -97,7 +97,7 @@ export class Router implements Transport {
         this.send(message.to, message);
         break;
       case MessageKind.CallResult:
-        if (link.calls.delete(`${message.to}:${message.callId}`) && link.calls.size === 0) this.hold(link.worker.threadId, -1);
+        if (link.calls.delete(callKey(message.to, message.callId)) && link.calls.size === 0) this.hold(link.worker.threadId, -1);
         this.send(message.to, message);
         break;
       default:
@@ -127,8 +127,13 @@ export class Router implements Transport {
 
   #undeliverable(threadId: number, message: ToWorker, error: unknown): void {
     if (message.kind === MessageKind.Call) {
-      this.#links.get(threadId)?.calls.delete(`${message.from}:${message.callId}`);
+      this.#links.get(threadId)?.calls.delete(callKey(message.from, message.callId));
       this.send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
     }
   }
+}
+
+/** One number per call in flight: thread ids and call ids stay far below 2^21 and 2^32. */
+function callKey(thread: number, callId: number): number {
+  return thread * 2 ** 32 + callId;
 }
