@@ -62,6 +62,8 @@ export interface MeasureOptions {
 
 /** A group of cases that are only meaningful against each other. */
 export interface Comparison {
+  /** What kind of comparison this is: ratios of throughputs (this), or a {@link LatencyComparison}. @default 'ratio' */
+  readonly kind?: 'ratio';
   /** Kebab-case, matched by the command-line filter, e.g. `same-thread-call`. */
   readonly name: string;
   /** One sentence: what is measured and why. */
@@ -76,5 +78,77 @@ export interface Comparison {
   /** Starts what the cases need (workers, ports). */
   readonly setUp?: () => void | Promise<void>;
   /** Stops everything {@link setUp} started, so the process can exit by itself. */
+  readonly tearDown?: () => void | Promise<void>;
+}
+
+/*
+ * Latency comparisons: the time a single event takes to run its course (a cancel until the branch
+ * settles), against an absolute bound in milliseconds.
+ *
+ * The ratio model above does not fit such figures: one event cannot be looped a million times to
+ * fill a sample, each event may need untimed preparation (a child started and known to be
+ * running) and untimed recovery (a thread replaced), and the target is an absolute time from
+ * DESIGN.md, not a ratio to a neighbour. So a latency comparison times one event per case per
+ * round, still interleaving the cases (A B C, C B A, ...) so that a slow phase of the machine
+ * falls on all of them, and reports the median and the 90th percentile of the events.
+ */
+
+/** One event of a {@link LatencyCase}, prepared and ready to be set off. */
+export interface LatencyTrial {
+  /** Sets the event off; the timed span starts just before this call. */
+  readonly fire: () => void;
+  /** Settles (fulfilled or rejected, either way) when the event is over; the timed span ends then. */
+  readonly settles: Promise<unknown>;
+  /**
+   * Untimed, after the event: throws if it did not end as it should (e.g. the branch resolved
+   * when it should have rejected with a `CancelledError`), which fails the bench.
+   */
+  readonly verify?: (outcome: PromiseSettledResult<unknown>) => void | Promise<void>;
+}
+
+/** One kind of event, timed once per round. */
+export interface LatencyCase {
+  /** Unique within its comparison; targets and the report refer to the case by it. */
+  readonly name: string;
+  /** Untimed: prepares one event (e.g. starts a child and waits until it runs) and returns it armed. */
+  readonly arm: () => Promise<LatencyTrial>;
+  /** Untimed, after each event: restores what the event used up (e.g. waits for the pool to replace a thread). */
+  readonly recover?: () => void | Promise<void>;
+}
+
+/** A bound, in milliseconds, on a statistic of a case's latencies. */
+export interface LatencyTarget {
+  readonly case: string;
+  /** The bound on `statistic - allowanceMs`. */
+  readonly atMostMs: number;
+  /** A part of the latency the design grants (e.g. `graceMs`), subtracted before comparing. @default 0 */
+  readonly allowanceMs?: number;
+  /** Which figure of the events is held to the bound. @default 'median' */
+  readonly statistic?: 'median' | 'p90';
+  /** How the report states the target, e.g. `median under 1 ms`. */
+  readonly label: string;
+}
+
+/** How many events to time. Each latency comparison may override part of the defaults. */
+export interface LatencyOptions {
+  /** Rounds; each round times one event of every case, in alternating order. @default 40 */
+  readonly rounds: number;
+  /** Rounds run first and thrown away (JIT warm-up, first-use paths). @default 3 */
+  readonly warmupRounds: number;
+}
+
+/** A group of event latencies measured side by side, each against an absolute bound. */
+export interface LatencyComparison {
+  readonly kind: 'latency';
+  /** Kebab-case, matched by the command-line filter, e.g. `cancel-latency-cooperative`. */
+  readonly name: string;
+  /** One sentence: what is measured and why. */
+  readonly summary: string;
+  readonly cases: readonly LatencyCase[];
+  readonly targets?: readonly LatencyTarget[];
+  readonly options?: Partial<LatencyOptions>;
+  /** Starts what the cases need (a warmed-up pool). */
+  readonly setUp?: () => void | Promise<void>;
+  /** Stops everything the comparison started, so the process can exit by itself. */
   readonly tearDown?: () => void | Promise<void>;
 }

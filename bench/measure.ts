@@ -1,4 +1,4 @@
-import type { BenchCase, Check, Comparison, MeasureOptions, Target } from './comparison';
+import type { BenchCase, Check, Comparison, LatencyCase, LatencyComparison, LatencyOptions, LatencyTarget, MeasureOptions, Target } from './comparison';
 
 /**
  * The harness: measures the cases of one comparison side by side and turns the samples into
@@ -171,4 +171,122 @@ function quantile(sorted: readonly number[], q: number): number {
   const lower = sorted[below];
   const upper = sorted[Math.min(below + 1, sorted.length - 1)];
   return lower + (upper - lower) * (position - below);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Latency comparisons (see `LatencyComparison`): one event per case per round, interleaved,
+ * reported as median and 90th percentile in milliseconds against absolute bounds.
+ * ------------------------------------------------------------------------------------------- */
+
+export interface LatencyCaseResult {
+  readonly name: string;
+  /** Milliseconds from `fire()` until the event settled, one figure per round, in the order taken. */
+  readonly samplesMs: readonly number[];
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export interface LatencyTargetResult extends LatencyTarget {
+  readonly statistic: 'median' | 'p90';
+  readonly allowanceMs: number;
+  /** `statistic - allowanceMs`, the figure held to `atMostMs`. */
+  readonly figureMs: number;
+  readonly met: boolean;
+}
+
+export interface LatencyResult {
+  readonly kind: 'latency';
+  readonly name: string;
+  readonly summary: string;
+  readonly options: LatencyOptions;
+  readonly cases: readonly LatencyCaseResult[];
+  readonly targets: readonly LatencyTargetResult[];
+}
+
+export const DEFAULT_LATENCY_OPTIONS: LatencyOptions = { rounds: 40, warmupRounds: 3 };
+
+/**
+ * Times the events of every case of `comparison`, one per case per round, in alternating order,
+ * after `warmupRounds` untimed rounds. Of the command-line overrides only `rounds` applies.
+ */
+export async function measureLatency(comparison: LatencyComparison, overrides: Partial<MeasureOptions> = {}): Promise<LatencyResult> {
+  const options: LatencyOptions = { ...DEFAULT_LATENCY_OPTIONS, ...comparison.options, ...(overrides.rounds !== undefined && { rounds: overrides.rounds }) };
+  const { cases } = comparison;
+  for (const target of comparison.targets ?? []) latencyCaseIndex(comparison, target.case);
+
+  await comparison.setUp?.();
+  try {
+    const samples = cases.map((): number[] => []);
+    const forward = cases.map((_, index) => index);
+    const backward = [...forward].reverse();
+    for (let round = -options.warmupRounds; round < options.rounds; round++) {
+      for (const index of round % 2 === 0 ? forward : backward) {
+        const elapsedMs = await timeEvent(comparison.name, cases[index]);
+        if (round >= 0) samples[index].push(elapsedMs);
+      }
+    }
+    return summarizeLatency(comparison, options, samples);
+  } finally {
+    await comparison.tearDown?.();
+  }
+}
+
+/** Arms one event (untimed), times it from `fire()` to its settling, verifies and recovers (untimed). */
+async function timeEvent(comparisonName: string, latencyCase: LatencyCase): Promise<number> {
+  const trial = await latencyCase.arm();
+  let end: bigint | undefined;
+  const stamp = (): void => {
+    end = process.hrtime.bigint();
+  };
+  const outcome = trial.settles.then(
+    (value: unknown): PromiseSettledResult<unknown> => (stamp(), { status: 'fulfilled', value }),
+    (reason: unknown): PromiseSettledResult<unknown> => (stamp(), { status: 'rejected', reason }),
+  );
+  // Let whatever arming left behind (timers, I/O callbacks) run outside the timed part.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (end !== undefined) {
+    const early = await outcome;
+    const detail = early.status === 'rejected' ? `: ${String(early.reason)}` : '';
+    throw new Error(`${comparisonName}: '${latencyCase.name}' settled before it was fired${detail}`);
+  }
+  const start = process.hrtime.bigint();
+  trial.fire();
+  const settled = await outcome;
+  const elapsedMs = Number((end ?? start) - start) / 1e6;
+  await trial.verify?.(settled);
+  await latencyCase.recover?.();
+  return elapsedMs;
+}
+
+function summarizeLatency(comparison: LatencyComparison, options: LatencyOptions, samples: readonly (readonly number[])[]): LatencyResult {
+  const cases = comparison.cases.map((latencyCase, index): LatencyCaseResult => {
+    const sorted = [...samples[index]].sort((a, b) => a - b);
+    return {
+      name: latencyCase.name,
+      samplesMs: samples[index],
+      medianMs: quantile(sorted, 0.5),
+      p90Ms: quantile(sorted, 0.9),
+      minMs: sorted[0] ?? Number.NaN,
+      maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    };
+  });
+  const targets = (comparison.targets ?? []).map((target): LatencyTargetResult => {
+    const measured = cases[latencyCaseIndex(comparison, target.case)];
+    const statistic = target.statistic ?? 'median';
+    const allowanceMs = target.allowanceMs ?? 0;
+    const figureMs = (statistic === 'median' ? measured.medianMs : measured.p90Ms) - allowanceMs;
+    return { ...target, statistic, allowanceMs, figureMs, met: figureMs <= target.atMostMs };
+  });
+  return { kind: 'latency', name: comparison.name, summary: comparison.summary, options, cases, targets };
+}
+
+function latencyCaseIndex(comparison: LatencyComparison, name: string): number {
+  const index = comparison.cases.findIndex((latencyCase) => latencyCase.name === name);
+  if (index < 0) {
+    const known = comparison.cases.map((latencyCase) => `'${latencyCase.name}'`).join(', ');
+    throw new Error(`Comparison '${comparison.name}' has no case '${name}'; its cases are ${known}`);
+  }
+  return index;
 }

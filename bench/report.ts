@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { MeasureOptions } from './comparison';
-import type { ComparisonResult } from './measure';
+import type { ComparisonResult, LatencyResult } from './measure';
 
 /**
  * How results are shown: a table for people, and one JSON document with every figure for tools.
@@ -14,13 +14,14 @@ export interface BenchReport {
   readonly cpuModel: string;
   readonly startedAt: string;
   readonly overrides: Partial<MeasureOptions>;
-  readonly comparisons: readonly ComparisonResult[];
+  /** Ratio comparisons, and latency comparisons (those carry `kind: 'latency'`). */
+  readonly comparisons: readonly (ComparisonResult | LatencyResult)[];
   readonly targetsMet: number;
   readonly targetsTotal: number;
 }
 
-export function createReport(startedAt: Date, overrides: Partial<MeasureOptions>, comparisons: readonly ComparisonResult[]): BenchReport {
-  const targets = comparisons.flatMap((comparison) => comparison.targets);
+export function createReport(startedAt: Date, overrides: Partial<MeasureOptions>, comparisons: readonly (ComparisonResult | LatencyResult)[]): BenchReport {
+  const targets = comparisons.flatMap((comparison): readonly { readonly met: boolean }[] => comparison.targets);
   return {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
@@ -89,4 +90,38 @@ function formatCount(perSecond: number): string {
 /** `3.46x`, or `1/583,000x` for the tiny ratios of a cache hit to a full walk. */
 function formatRatio(ratio: number): string {
   return ratio >= 0.1 ? `${ratio.toFixed(2)}x` : `1/${Number((1 / ratio).toPrecision(3)).toLocaleString('en')}x`;
+}
+
+/* Latency comparisons: a row per case with the spread of its events, a line per target. */
+
+const LATENCY_HEADER = ['case', 'median', 'p90', 'min', 'max', 'target', 'met'];
+const LATENCY_NUMERIC = new Set([1, 2, 3, 4]);
+
+/** The table of one latency comparison. */
+export function formatLatency(result: LatencyResult): string {
+  const rows: string[][] = [LATENCY_HEADER];
+  for (const measured of result.cases) {
+    const cells = [measured.name, formatMs(measured.medianMs), formatMs(measured.p90Ms), formatMs(measured.minMs), formatMs(measured.maxMs)];
+    const targets = result.targets.filter((target) => target.case === measured.name);
+    if (targets.length === 0) rows.push([...cells, '(context)', '']);
+    targets.forEach((target, index) => {
+      const figure = target.allowanceMs === 0 ? formatMs(target.figureMs) : `${target.statistic} - ${formatMs(target.allowanceMs)} = ${formatMs(target.figureMs)}`;
+      rows.push([...(index === 0 ? cells : cells.map(() => '')), target.label, `${target.met ? 'yes' : 'NO'} (${figure})`]);
+    });
+  }
+  const { rounds, warmupRounds } = result.options;
+  const widths = LATENCY_HEADER.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const lines = rows.map((row) => `  ${row.map((cell, column) => (LATENCY_NUMERIC.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd()}`);
+  return [`${result.name}: ${result.summary}`, `  (latency: ${rounds} interleaved rounds of one event per case, after ${warmupRounds} warm-up round${warmupRounds === 1 ? '' : 's'}; time from the trigger until the event settled)`, ...lines].join('\n');
+}
+
+/** Either kind of comparison's table. */
+export function formatResult(result: ComparisonResult | LatencyResult): string {
+  return 'kind' in result ? formatLatency(result) : formatComparison(result);
+}
+
+function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (Math.abs(ms) < 1) return `${(ms * 1000).toFixed(0)} µs`;
+  return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }

@@ -1,12 +1,14 @@
-import type { Comparison, MeasureOptions } from './comparison';
-import { measure, type ComparisonResult } from './measure';
-import { createReport, formatComparison, formatSummary } from './report';
+import type { Comparison, LatencyComparison, MeasureOptions } from './comparison';
+import { measure, measureLatency, type ComparisonResult, type LatencyResult } from './measure';
+import { createReport, formatResult, formatSummary } from './report';
+import { cancelLatencyCooperative, cancelLatencyForced } from './cancel-latency';
 import { cpuChildren } from './cpu-children';
 import { crossThreadCall } from './cross-thread-call';
 import { largeValue } from './large-value';
 import { pipelinedCalls } from './pipelined-calls';
 import { sameThreadCall } from './same-thread-call';
 import { shareabilityCheck } from './shareability-check';
+import { tokenRead } from './token-read';
 
 /**
  * `npm run bench [-- [filter ...] [--rounds=N] [--sample-ms=N] [--warmup-ms=N] [--check]]`
@@ -16,9 +18,21 @@ import { shareabilityCheck } from './shareability-check';
  * as the LAST line of standard output (`npm run bench --silent | tail -n 1` gives it to a tool).
  * With `--check` the exit code is 1 when a target is missed.
  *
- * A new bench is a file exporting a function that returns a {@link Comparison}; add it here.
+ * A new bench is a file exporting a function that returns a {@link Comparison} (or, for the time
+ * single events take, a {@link LatencyComparison}); add it here. Of the options, latency
+ * comparisons take only `--rounds`.
  */
-const ALL_COMPARISONS: readonly (() => Comparison)[] = [sameThreadCall, shareabilityCheck, crossThreadCall, pipelinedCalls, cpuChildren, largeValue];
+const ALL_COMPARISONS: readonly (() => Comparison | LatencyComparison)[] = [
+  sameThreadCall,
+  shareabilityCheck,
+  tokenRead,
+  crossThreadCall,
+  pipelinedCalls,
+  cpuChildren,
+  largeValue,
+  cancelLatencyCooperative,
+  cancelLatencyForced,
+];
 
 /** A mistake on the command line: reported by its message alone, without a stack. */
 class UsageError extends Error {}
@@ -68,11 +82,11 @@ async function main(): Promise<void> {
   }
 
   const startedAt = new Date();
-  const results: ComparisonResult[] = [];
+  const results: (ComparisonResult | LatencyResult)[] = [];
   for (const comparison of selected) {
-    const result = await measure(comparison, overrides);
+    const result = comparison.kind === 'latency' ? await measureLatency(comparison, overrides) : await measure(comparison, overrides);
     results.push(result);
-    console.log(`${formatComparison(result)}\n`);
+    console.log(`${formatResult(result)}\n`);
   }
   const report = createReport(startedAt, overrides, results);
   console.log(formatSummary(report));
