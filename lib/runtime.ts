@@ -75,6 +75,8 @@ export class Runtime {
     this.#forgetToken.register(token, id);
   }
   nextTokenId = 1;
+  /** Cancellation reasons already encoded for shared memory. */
+  readonly encodedReasons = new WeakMap<object, Uint8Array>();
   /** `CancellationToken.none`, made once per thread. */
   noneToken: CancellationToken | undefined = undefined;
   /** Runs branch children: the pool on the main thread, a client of it on a worker. Made on first use. */

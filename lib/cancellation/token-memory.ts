@@ -1,4 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
+import { runtime } from '../runtime';
 import { deserializeError, serializeError, type SerializedError } from '../threads/serialize-error';
 
 /**
@@ -33,7 +34,7 @@ type StoredReason = { readonly error: SerializedError } | { readonly value: unkn
  */
 export function writeCancellation(memory: Int32Array, reason: unknown, thread: string): boolean {
   if (Atomics.load(memory, STATE) !== LIVE) return false;
-  const bytes = encodeReason(reason, thread);
+  const bytes = encodedReason(reason, thread);
   new Uint8Array(memory.buffer, REASON_OFFSET, bytes.length).set(bytes);
   Atomics.store(memory, REASON_LENGTH, bytes.length);
   // Only one source writes its memory, on its own thread, so the check above cannot race.
@@ -48,6 +49,20 @@ export function readReason(memory: Int32Array): unknown {
   if ('error' in stored) return deserializeError(stored.error);
   if ('value' in stored) return stored.value;
   return undefined;
+}
+
+/**
+ * The reason's bytes, made once per reason object: a cancel runs down a chain of linked sources
+ * (a branch, each child, each nested branch), and formatting an error's stack is the costly part.
+ */
+function encodedReason(reason: unknown, thread: string): Uint8Array {
+  if (typeof reason !== 'object' || reason === null) return encodeReason(reason, thread);
+  let bytes = runtime.encodedReasons.get(reason);
+  if (bytes === undefined) {
+    bytes = encodeReason(reason, thread);
+    runtime.encodedReasons.set(reason, bytes);
+  }
+  return bytes;
 }
 
 function encodeReason(reason: unknown, thread: string): Uint8Array {
