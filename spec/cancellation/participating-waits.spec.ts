@@ -1,4 +1,5 @@
-import { branch, CancellationSource, CancellationToken, CancelledError, configure, currentToken, Monitor, monitorMethod, shutdown, sleep } from '../../lib';
+import { branch, CancellationSource, CancellationToken, CancelledError, close, configure, currentToken, Monitor, monitorMethod, shutdown, sleep, spawn } from '../../lib';
+import { Tally } from '../fixtures/monitors';
 import { latch } from '../helpers/latch';
 import { nestedSleepers, slowSquare, stubborn } from '../fixtures/tasks';
 
@@ -64,6 +65,23 @@ describe('participating waits', () => {
     await holding;
     await after;
     await expect(desk.served()).resolves.toEqual(['next caller']);
+  });
+
+  it('removes a queued call to a monitor on another thread when the caller token is cancelled', async () => {
+    const tally = await spawn(Tally);
+    try {
+      const holding = tally.hold(500);
+      const source = new CancellationSource();
+      const queued = branch((children) => void children.addLocal(() => tally.add(1, 'cancelled caller')), { token: source.token });
+      setTimeout(() => source.cancel('caller gave up'), 50);
+      const error = await queued.catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(CancelledError);
+      await holding;
+      await expect(tally.log()).resolves.toEqual([]);
+      await expect(tally.value()).resolves.toBe(0);
+    } finally {
+      await close(tally);
+    }
   });
 
   it('gives a running monitor call the caller token', async () => {
