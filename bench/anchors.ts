@@ -52,7 +52,7 @@ export class EchoWorker {
 }
 
 const REQUEST = 1;
-const REPLY = 2;
+// The worker answers by storing 2 (reply) in the same word; see workers/atomics-worker.js.
 const STOP = 3;
 const REPLY_TIMEOUT_MS = 5000;
 

@@ -19,7 +19,7 @@ export type { CheckedMonitorMethod, CheckedMonitorClass, NotShareableReason } fr
 export { branch, type BranchOptions, type Children } from './scope/branch';
 export type { Child } from './scope/child';
 export { task } from './threads/task';
-export { configure, shutdown, type PoolOptions } from './threads/pool';
+export { configure, shutdown, type PoolOptions } from './threads/configure';
 export { spawn, close } from './threads/spawn';
 
 // Cancellation

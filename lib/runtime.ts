@@ -4,7 +4,7 @@ import type { MethodMark, MonitorPlan } from './monitor/monitor-plan';
 import type { MonitorEndpoint } from './monitor/monitor-endpoint';
 import type { ShareablePlan } from './decorators/shareable';
 import type { TaskLocation } from './threads/task';
-import type { PoolOptions } from './threads/pool';
+import type { PoolOptions } from './threads/configure';
 import type { ChildRunner } from './threads/child-runner';
 import type { Transport } from './threads/transport';
 import type { LocalMonitor } from './monitor/local-monitor';

@@ -1,18 +1,17 @@
 import { availableParallelism } from 'node:os';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
-import type { TransferListItem } from 'node:worker_threads';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 import { CancellationSource } from '../cancellation/cancellation-source';
 import type { CancellationToken } from '../cancellation/cancellation-token';
 import { CancelledError } from '../errors/cancelled-error';
-import { DefinitionError } from '../errors/definition-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
 import { runtime } from '../runtime';
 import type { ChildJob, ChildRunner } from './child-runner';
-import { workerScript } from './module-loader';
-import { MessageKind, unknownMessage, type Outcome, type ToMain, type WorkerStart } from './protocol';
+import type { PoolOptions } from './configure';
+import { startWorker } from './start-worker';
+import { MessageKind, unknownMessage, type Outcome, type ToMain } from './protocol';
 import { decode, decodeAll, encode, encodeAll } from './serialize';
 import { deserializeError, serializeError } from './serialize-error';
-import { closeAllActors, serveSpawnMessage } from './spawn';
+import { serveSpawnMessage } from './spawn';
 import { router } from './transport';
 
 /**
@@ -25,21 +24,6 @@ import { router } from './transport';
  * unless it serves monitors to other threads.
  */
 
-/** Options of {@link configure}. */
-export interface PoolOptions {
-  /**
-   * How many worker threads children may use at once.
-   * @default os.availableParallelism()
-   */
-  readonly threads?: number;
-  /** Memory limits of each worker (see `worker_threads.ResourceLimits`); a worker over them crashes its child. */
-  readonly resourceLimits?: ResourceLimits;
-  /**
-   * How long an idle worker is kept before it is ended.
-   * @default 10_000
-   */
-  readonly idleTimeoutMs?: number;
-}
 
 interface PoolThread {
   readonly worker: Worker;
@@ -319,49 +303,4 @@ function countsAgainstLimit(thread: PoolThread): boolean {
   if (thread.jobs.size === 0) return true;
   for (const record of thread.jobs.values()) if (record.waitingOn === 0) return true;
   return false;
-}
-
-/** Starts a worker thread that runs safethread's worker program, from compiled JS or TypeScript sources. */
-export function startWorker(name: string, resourceLimits: ResourceLimits | undefined): Worker {
-  const entry = require.resolve('./worker-entry');
-  const script = workerScript(entry);
-  return new Worker(script.filename, { eval: script.eval, workerData: { name } satisfies WorkerStart, resourceLimits });
-}
-
-/**
- * Sets how the worker pool runs. May be called at any time: new limits apply to threads started
- * from then on.
- *
- * @example
- * ```ts
- * configure({ threads: 4, idleTimeoutMs: 1000, resourceLimits: { maxOldGenerationSizeMb: 256 } });
- * ```
- */
-export function configure(options: PoolOptions): void {
-  const threads = options.threads;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
-    throw new DefinitionError('ERR_INVALID_OPTION', 'configure', 'threads', 'a whole number from 1 up', String(threads));
-  }
-  const idle = options.idleTimeoutMs;
-  if (idle !== undefined && (typeof idle !== 'number' || !(idle >= 0))) {
-    throw new DefinitionError('ERR_INVALID_OPTION', 'configure', 'idleTimeoutMs', 'a number of milliseconds from 0 up', String(idle));
-  }
-  runtime.poolOptions = { ...runtime.poolOptions, ...options };
-  if (runtime.pool instanceof ThreadPool) runtime.pool.reconfigure(options);
-}
-
-/**
- * Ends every worker thread of the pool and every spawned actor. Children still running reject;
- * calls to monitors on those threads reject with `MonitorClosedError`; the next branch starts a
- * new pool. Not needed for a program to exit (an idle pool never holds it open), but useful in tests.
- *
- * @example
- * ```ts
- * afterAll(() => shutdown());
- * ```
- */
-export async function shutdown(): Promise<void> {
-  const current = runtime.pool;
-  runtime.pool = undefined;
-  await Promise.all([current instanceof ThreadPool ? current.close() : undefined, closeAllActors()]);
 }

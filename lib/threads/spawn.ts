@@ -6,7 +6,7 @@ import { LocalMonitor } from '../monitor/local-monitor';
 import { RemoteMonitor } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
-import { startWorker } from './pool';
+import { startWorker } from './start-worker';
 import { MessageKind, unknownMessage, type ClassLocation, type ConstructMessage, type Encoded, type SpawnedMessage, type ToMain } from './protocol';
 import { decode, decodeAll, encode, encodeAll } from './serialize';
 import { deserializeError, serializeError } from './serialize-error';
