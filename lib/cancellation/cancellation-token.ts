@@ -70,7 +70,9 @@ export class CancellationToken {
    */
   static fromObservable(observable: { subscribe(observer: { next(value: unknown): void; error(error: unknown): void }): { unsubscribe(): void } }): CancellationToken {
     const source = new CancellationSource();
-    const subscription = observable.subscribe({
+    // An observable may emit during subscribe(), before the subscription exists: unsubscribe after.
+    let subscription: { unsubscribe(): void } | undefined;
+    subscription = observable.subscribe({
       next: (value) => {
         source.cancel(value);
         subscription?.unsubscribe();

@@ -32,6 +32,7 @@ export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
   if (signal?.aborted) return Promise.reject(new CancelledError(signal.reason, 'sleep'));
   if (token?.cancelled) return Promise.reject(new CancelledError(token.reason, 'sleep'));
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
     const stop = (reason: unknown) => {
       clearTimeout(timer);
       reject(new CancelledError(reason, 'sleep'));
@@ -39,10 +40,17 @@ export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
     const onAbort = () => stop(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const stopListening = token?.onCancel(stop);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      stopListening?.();
-      resolve();
-    }, ms);
+    // setTimeout holds at most about 24.8 days; longer sleeps wait in steps.
+    const wait = (remaining: number) => {
+      timer = setTimeout(() => {
+        if (remaining > LONGEST_TIMER_MS) return wait(remaining - LONGEST_TIMER_MS);
+        signal?.removeEventListener('abort', onAbort);
+        stopListening?.();
+        resolve();
+      }, Math.min(remaining, LONGEST_TIMER_MS));
+    };
+    wait(ms);
   });
 }
+
+const LONGEST_TIMER_MS = 2 ** 31 - 1;

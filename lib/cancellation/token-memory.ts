@@ -1,5 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import { runtime } from '../runtime';
+import { freeze } from '../shareability/freeze';
 import { deserializeError, serializeError, type SerializedError } from '../threads/serialize-error';
 
 /**
@@ -47,7 +48,8 @@ export function readReason(memory: Int32Array): unknown {
   const length = Atomics.load(memory, REASON_LENGTH);
   const stored = deserialize(Buffer.from(memory.buffer as SharedArrayBuffer, REASON_OFFSET, length)) as StoredReason;
   if ('error' in stored) return deserializeError(stored.error);
-  if ('value' in stored) return stored.value;
+  // Plain data crosses frozen, as every shareable value does.
+  if ('value' in stored) return freezeIfPlain(stored.value);
   return undefined;
 }
 
@@ -63,6 +65,15 @@ function encodedReason(reason: unknown, thread: string): Uint8Array {
     runtime.encodedReasons.set(reason, bytes);
   }
   return bytes;
+}
+
+function freezeIfPlain(value: unknown): unknown {
+  try {
+    return freeze(value);
+  } catch {
+    // A reason that no freezing makes shareable (a Map, say) arrives as it is.
+    return value;
+  }
 }
 
 function encodeReason(reason: unknown, thread: string): Uint8Array {

@@ -1,4 +1,5 @@
 import type { TransferListItem } from 'node:worker_threads';
+import { CancelledError } from '../errors/cancelled-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { runtime } from '../runtime';
 import type { CancellationToken } from '../cancellation/cancellation-token';
@@ -66,6 +67,11 @@ export function serveCall(message: CallMessage): void {
     token = message.token === undefined ? undefined : (decode(message.token) as CancellationToken);
   } catch (error) {
     reply({ ok: false, error });
+    return;
+  }
+  // A call whose caller gave up while it travelled never runs.
+  if (token?.cancelled) {
+    reply({ ok: false, error: new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${runtime.threadName})`) });
     return;
   }
   const call = token === undefined ? monitor.call(message.method, args) : runtime.ambient.run({ token }, () => monitor.call(message.method, args));

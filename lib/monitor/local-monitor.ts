@@ -76,6 +76,11 @@ export class LocalMonitor implements MonitorEndpoint {
       });
       this.#turns.enter(() => {
         stopWatching?.();
+        // The token may have been cancelled on another thread a moment ago, before this thread heard of it.
+        if (!withdrawn && token?.cancelled) {
+          withdrawn = true;
+          reject(new CancelledError(token.reason, `${ending.where} (waiting for ${this.label})`));
+        }
         if (withdrawn) {
           this.#turns.release();
           return;

@@ -152,7 +152,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
         // Cancellations the branch or the user asked for are not failures; any other error is,
         // even one that arrives after the branch started cancelling.
         const asked = scope.token.cancelled || state.cancelledAlone;
-        if (!(asked && (error instanceof CancelledError || state.terminated))) fail(error);
+        if (!(asked && (isCancellation(error) || state.terminated))) fail(error);
         settle(state);
       },
     );
@@ -173,9 +173,14 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       });
     },
     addLocal: (fn, ...args) =>
-      track((token) => ({
-        result: runtime.ambient.run({ token, job }, async () => await fn(...args)) as Promise<never>,
-      })),
+      track((token) => {
+        // A local child cannot be ended like a thread; one that ignores its grace is abandoned:
+        // its result rejects and the branch settles, while the function itself is left to finish.
+        let abandon: (why: string) => void = () => {};
+        const abandoned = new Promise<never>((_, reject) => (abandon = (why) => reject(new CancelledError(why, 'a local child'))));
+        const ran = runtime.ambient.run({ token, job }, async () => await fn(...args)) as Promise<never>;
+        return { result: Promise.race([ran, abandoned]), terminate: abandon };
+      }),
   };
 
   const onAbort = () => scope.cancel(new CancelledError(options.signal?.reason, 'the branch'));
@@ -189,7 +194,8 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     try {
       await runtime.ambient.run({ token: scope.token, job }, async () => body(children));
     } catch (error) {
-      fail(error);
+      // The body's own reaction to the branch being cancelled is not a failure either.
+      if (!(scope.token.cancelled && isCancellation(error))) fail(error);
     }
     if (!states.every((state) => state.settled)) await new Promise<void>((resolve) => (allSettled = resolve));
   } finally {
@@ -207,6 +213,15 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   const results = await Promise.all(states.map((state) => state.child.result.catch(() => undefined)));
   // Frozen like every value that crosses: a branch's results can be returned from a task as they are.
   return Object.freeze(results) as readonly R[];
+}
+
+/**
+ * Whether an error is how a child or body reacted to its token: a `CancelledError`, or the
+ * `AbortError` of a platform API given `currentToken().signal`.
+ */
+function isCancellation(error: unknown): boolean {
+  // By name, not class: a platform AbortError may come from another realm (jest's, a vm's).
+  return error instanceof CancelledError || (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError');
 }
 
 /** The error a cancelled branch rejects with: the reason itself when it is a cancellation, else one carrying it. */

@@ -65,6 +65,8 @@ async function runTask(message: RunTaskMessage): Promise<void> {
     const fn = message.spec.kind === 'task' ? findTask(message.spec.location) : compileInline(message.spec.source);
     const args = decodeAll(message.args);
     const token = decode(message.token) as CancellationToken;
+    // A child cancelled after it was sent but before it got here never starts.
+    token.throwIfCancelled();
     const value = await runtime.ambient.run({ token, job: message.id }, () => fn(...args));
     const transfer: TransferListItem[] = [];
     const encoded = encode(passValue(value, `child ${name}`, 'result'), transfer);

@@ -116,10 +116,15 @@ describe('participating waits', () => {
 
   it('cancels nested branches on other threads, innermost first', async () => {
     configure({ threads: 2 });
+    // Warm threads first: a child cancelled before it starts never runs, and this one must run.
+    await branch((children) => {
+      children.add(() => 1);
+      children.add(() => 2);
+    });
     const source = new CancellationSource();
     let outerChild: Promise<string> | undefined;
     const run = branch<string>((children) => void (outerChild = children.add(nestedSleepers).result), { token: source.token });
-    setTimeout(() => source.cancel('stop all'), 500);
+    setTimeout(() => source.cancel('stop all'), 1500);
     const error = await run.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CancelledError);
     expect((error as CancelledError).reason).toBe('stop all');

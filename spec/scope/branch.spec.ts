@@ -106,7 +106,8 @@ describe('branch', () => {
 
   it('rejects with BranchError when several children fail on their own', async () => {
     const attempt = branch((children) => {
-      children.add(failWith, 'first');
+      // Both fail in the same tick, each on its own: neither is a reaction to the other's cancel.
+      children.addLocal(() => Promise.reject(new RangeError('first')));
       children.addLocal(() => Promise.reject(new TypeError('second')));
     });
     const error = await attempt.catch((caught: unknown) => caught);

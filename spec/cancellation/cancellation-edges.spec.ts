@@ -1,0 +1,73 @@
+import { setTimeout as wait } from 'node:timers/promises';
+import { of } from 'rxjs';
+import { branch, CancellationSource, CancellationToken, CancelledError, configure, currentToken, freeze, shutdown, sleep, TimeoutError } from '../../lib';
+import { failLater, markRan, reasonSeenOnWorker } from '../fixtures/tasks';
+
+jest.setTimeout(30_000);
+beforeAll(async () => {
+  configure({ threads: 2 });
+  await branch((children) => {
+    children.add(() => 1);
+    children.add(() => 2);
+  });
+});
+afterAll(() => shutdown());
+
+describe('cancellation at the edges', () => {
+  it('does not count the body reacting to the cancel as a second failure', async () => {
+    const attempt = branch(async (children) => {
+      children.add(failLater, 'the real failure', 50);
+      await sleep(20_000); // rejects with CancelledError once the child fails
+    });
+    const error = await attempt.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RangeError);
+    expect((error as Error).message).toBe('the real failure');
+  });
+
+  it('treats the AbortError of a platform API given currentToken().signal as a cancellation', async () => {
+    const source = new CancellationSource();
+    const attempt = branch((children) => void children.addLocal(() => wait(20_000, undefined, { signal: currentToken().signal })), { token: source.token });
+    setTimeout(() => source.cancel('stop waiting'), 50);
+    const error = await attempt.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect((error as CancelledError).reason).toBe('stop waiting');
+  });
+
+  it('settles a branch whose local child ignores cancellation, after graceMs', async () => {
+    const attempt = branch((children) => void children.addLocal(() => new Promise(() => {})), { timeoutMs: 100, graceMs: 100 });
+    await expect(attempt).rejects.toThrow(TimeoutError);
+  });
+
+  it('never starts a child cancelled in the tick it was added', async () => {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const results = await branch<number>((children) => {
+      children.add(markRan, flag).cancel('changed my mind');
+    });
+    expect(results).toEqual([undefined]);
+    await sleep(100);
+    expect(Atomics.load(flag, 0)).toBe(0);
+  });
+
+  it('delivers a plain reason to another thread frozen, so a task can return it', async () => {
+    const [seen] = await branch<unknown>((children) => {
+      const child = children.add(reasonSeenOnWorker);
+      setTimeout(() => child.cancel(freeze({ why: 'quota', left: 0 })), 100);
+    });
+    expect(seen).toEqual({ why: 'quota', left: 0 });
+  });
+
+  it('comes from an Observable that emits while it is subscribed to', () => {
+    expect(CancellationToken.fromObservable(of('at once')).reason).toBe('at once');
+  });
+
+  it('keeps a very long sleep waiting rather than ending it at once', async () => {
+    const source = new CancellationSource();
+    const sleeping = sleep(2 ** 31 + 10, { token: source.token });
+    let resolved = false;
+    void sleeping.then(() => (resolved = true), () => {});
+    await sleep(50);
+    expect(resolved).toBe(false);
+    source.cancel('done');
+    await expect(sleeping).rejects.toThrow(CancelledError);
+  });
+});
