@@ -6,6 +6,7 @@ import type { ShareablePlan } from './decorators/shareable';
 import type { TaskLocation } from './threads/task';
 import type { PoolOptions } from './threads/configure';
 import type { ChildRunner } from './threads/child-runner';
+import type { ChildRequests } from './threads/child-requests';
 import type { Transport } from './threads/transport';
 import type { LocalMonitor } from './monitor/local-monitor';
 import type { PendingCall } from './monitor/remote-monitor';
@@ -81,6 +82,8 @@ export class Runtime {
   noneToken: CancellationToken | undefined = undefined;
   /** Runs branch children: the pool on the main thread, a client of it on a worker. Made on first use. */
   pool: ChildRunner | undefined = undefined;
+  /** Children that workers' branches asked the main thread's pool for (main thread only). */
+  childRequests: ChildRequests | undefined = undefined;
   /** How this thread sends messages to other threads; unset until it first needs to. */
   transport: Transport | undefined = undefined;
 

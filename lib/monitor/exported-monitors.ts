@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError } from '../errors/cancelled-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { runtime } from '../runtime';
-import type { CancellationToken } from '../cancellation/cancellation-token';
+import { CancellationToken } from '../cancellation/cancellation-token';
 import { decode, encode } from '../threads/serialize';
 import { transfer } from '../shareability/transfer';
 import { serializeError } from '../threads/serialize-error';
@@ -74,7 +74,10 @@ export function serveCall(message: CallMessage): void {
     reply({ ok: false, error: new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${runtime.threadName})`) });
     return;
   }
-  const call = token === undefined ? monitor.call(message.method, args) : runtime.ambient.run({ token }, () => monitor.call(message.method, args));
+  const call =
+    token === undefined && message.job === undefined
+      ? monitor.call(message.method, args)
+      : runtime.ambient.run({ token: token ?? CancellationToken.none, job: message.job }, () => monitor.call(message.method, args));
   call.then(
     (value) => reply({ ok: true, value }),
     (error: unknown) => reply({ ok: false, error }),

@@ -4,7 +4,7 @@ import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import { MessageKind, type CallResultMessage, type MonitorMarker } from '../threads/protocol';
-import { currentToken } from '../cancellation/current-token';
+import { CancellationToken } from '../cancellation/cancellation-token';
 import { decode, encode, encodeAll } from '../threads/serialize';
 import { appendCallerFrames, deserializeError } from '../threads/serialize-error';
 import { transport } from '../threads/transport';
@@ -61,7 +61,8 @@ export class RemoteMonitor implements MonitorEndpoint {
     const transfer: TransferListItem[] = [];
     const encoded = encodeAll(args, transfer);
     // The call runs under the caller's token on the owner thread, which sees a cancel through shared memory.
-    const token = currentToken();
+    const context = runtime.ambient.getStore();
+    const token = context?.token ?? CancellationToken.none;
     const encodedToken = token.shared.memory === undefined ? undefined : encode(token, transfer);
     return new Promise((resolve, reject) => {
       runtime.pendingCalls.set(callId, { resolve, reject });
@@ -77,6 +78,7 @@ export class RemoteMonitor implements MonitorEndpoint {
           method,
           args: encoded,
           token: encodedToken,
+          job: context?.job,
         },
         transfer,
       );

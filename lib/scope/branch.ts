@@ -167,7 +167,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       return track((token) => {
         let id = 0;
         const result = new Promise<never>((resolve, reject) => {
-          id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, origin, resolve, reject });
+          id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, origin, parent: job, resolve, reject });
         });
         return { result, terminate: (why) => childRunner().terminate(id, why) };
       });

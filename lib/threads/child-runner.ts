@@ -18,6 +18,8 @@ export interface ChildJob {
   readonly origin?: Error;
   /** The child's own token: cancelling it stops a queued child from starting and asks a running one to stop. */
   readonly token: CancellationToken;
+  /** The pool job whose branch (or monitor call) added it, if any: that job waits for it meanwhile. */
+  readonly parent?: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }

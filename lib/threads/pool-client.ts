@@ -1,5 +1,4 @@
 import type { TransferListItem } from 'node:worker_threads';
-import { runtime } from '../runtime';
 import type { ChildJob, ChildRunner } from './child-runner';
 import { MessageKind, type ChildSettledMessage } from './protocol';
 import { decode, encode, encodeAll } from './serialize';
@@ -21,8 +20,7 @@ export class PoolClient implements ChildRunner {
     const args = encodeAll(job.args, transfer);
     const token = encode(job.token, transfer);
     this.#jobs.set(id, job);
-    const parent = runtime.ambient.getStore()?.job;
-    transport().send(0, { kind: MessageKind.RunChild, id, parent, name: job.name, spec: job.spec, args, token }, transfer);
+    transport().send(0, { kind: MessageKind.RunChild, id, parent: job.parent, name: job.name, spec: job.spec, args, token }, transfer);
     return id;
   }
 

@@ -1,29 +1,35 @@
 import { availableParallelism } from 'node:os';
 import type { TransferListItem, Worker } from 'node:worker_threads';
-import { CancellationSource } from '../cancellation/cancellation-source';
-import type { CancellationToken } from '../cancellation/cancellation-token';
 import { CancelledError } from '../errors/cancelled-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
-import { runtime } from '../runtime';
+import { childRequests } from './child-requests';
 import type { ChildJob, ChildRunner } from './child-runner';
 import type { PoolOptions } from './configure';
-import { startWorker } from './start-worker';
-import { MessageKind, unknownMessage, type Outcome, type ToMain } from './protocol';
-import { decode, decodeAll, encode, encodeAll } from './serialize';
-import { deserializeError, serializeError } from './serialize-error';
+import { MessageKind, unknownMessage, type ToMain } from './protocol';
+import { decode, encode, encodeAll } from './serialize';
+import { deserializeError } from './serialize-error';
 import { serveSpawnMessage } from './spawn';
+import { startWorker } from './start-worker';
 import { router } from './transport';
 
 /**
  * The pool of worker threads that runs branch children, for every thread of the process.
  *
- * Workers start lazily, up to `threads`. A child goes to a worker that has nothing else running,
- * so CPU-bound children get a core each; a child whose own branch waits for its children does not
- * count as running, so nested branches deeper than the pool still find a thread. A worker holds
- * the process open exactly while it runs something; an idle one retires after `idleTimeoutMs`,
- * unless it serves monitors to other threads.
+ * Workers start lazily. A child goes, in this order of preference:
+ * 1. to the thread of one of its ancestors whose children all wait (for their nested branches or
+ *    for a monitor call that runs a branch): nesting then needs no more threads, and such a
+ *    thread only ever holds one family of children;
+ * 2. to an idle thread;
+ * 3. to a new thread, while fewer than `threads` threads do work (threads whose children all
+ *    wait do not count, so nesting never starves), and never more than {@link THREAD_CAP_FACTOR}
+ *    times `threads` in all (threads that serve monitors, which work like actors, aside).
+ * A thread that serves monitors to other threads takes no children, so no CPU-bound child can
+ * stall calls to its monitors. A worker holds the process open exactly while it runs something;
+ * an idle one retires after `idleTimeoutMs`, unless it serves monitors.
  */
 
+/** However deep the nesting, the pool never starts more than this many times `threads` threads. */
+const THREAD_CAP_FACTOR = 4;
 
 interface PoolThread {
   readonly worker: Worker;
@@ -31,22 +37,15 @@ interface PoolThread {
   readonly name: string;
   readonly jobs: Map<number, JobRecord>;
   idleTimer: NodeJS.Timeout | undefined;
-  /** It serves monitors to other threads: it is not retired when idle. */
+  /** It serves monitors to other threads: it takes no children and is not retired when idle. */
   hosting: boolean;
-  /**
-   * Children its branches asked the pool to run, by the worker's own id for them, with a source
-   * the pool can cancel them by if this thread dies (their branch's own token died with it).
-   */
-  readonly children: Map<number, { readonly id: number; readonly source: CancellationSource }>;
-  /** Why it takes no more work and ends once its current work is done; unset while it serves. */
-  retiring: string | undefined;
 }
 
 interface JobRecord {
   readonly id: number;
   readonly job: ChildJob;
   thread: PoolThread | undefined;
-  /** How many of its own branch's children it waits for: while any, it does not hold its thread. */
+  /** How many of its own children it waits for: while any, it does not hold its thread. */
   waitingOn: number;
   readonly parent: JobRecord | undefined;
   /** Stops listening to the child's token. */
@@ -58,8 +57,6 @@ export class ThreadPool implements ChildRunner {
   readonly #threads: PoolThread[] = [];
   readonly #queue: JobRecord[] = [];
   readonly #jobs = new Map<number, JobRecord>();
-  /** Threads out of service that still finish work, ended when it is done. */
-  readonly #retired = new Set<PoolThread>();
   #nextJobId = 1;
   #nextThreadNumber = 1;
   #closed = false;
@@ -68,7 +65,13 @@ export class ThreadPool implements ChildRunner {
     this.#options = options;
   }
 
-  submit(job: ChildJob, parent?: JobRecord): number {
+  /** How many worker threads the pool has now. */
+  get size(): number {
+    return this.#threads.length;
+  }
+
+  submit(job: ChildJob): number {
+    const parent = job.parent === undefined ? undefined : this.#jobs.get(job.parent);
     const record: JobRecord = { id: this.#nextJobId++, job, thread: undefined, waitingOn: 0, parent, stopWatching: () => {} };
     if (parent !== undefined) parent.waitingOn++;
     this.#jobs.set(record.id, record);
@@ -85,22 +88,13 @@ export class ThreadPool implements ChildRunner {
   }
 
   /**
-   * Gives up on a child that ignored cancellation past its grace: it rejects now, and its thread
-   * is ended and replaced. A thread that also runs other work (a parent waiting for its nested
-   * children, which may belong to another branch) is not ended under them: it takes no more work,
-   * a replacement starts, and it is ended as soon as that other work is done.
+   * Gives up on a child that ignored cancellation past its grace: its thread is ended and will be
+   * replaced. The only other work such a thread can hold is the child's own waiting ancestors,
+   * which fail with it.
    */
   terminate(id: number, why: string): void {
-    const record = this.#jobs.get(id);
-    const thread = record?.thread;
-    if (record === undefined || thread === undefined) return;
-    const others = [...thread.jobs.values()].filter((other) => other !== record);
-    if (others.length === 0) {
-      void this.#end(thread, `${why}; its thread was ended`);
-      return;
-    }
-    this.#retire(thread, `${why}; its thread was ended once its other work finished`);
-    this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });
+    const thread = this.#jobs.get(id)?.thread;
+    if (thread !== undefined) void this.#end(thread, `${why}; its thread was ended`);
   }
 
   reconfigure(options: PoolOptions): void {
@@ -112,39 +106,54 @@ export class ThreadPool implements ChildRunner {
   async close(): Promise<void> {
     this.#closed = true;
     for (const record of this.#queue.splice(0)) this.#finish(record, { ok: false, error: new CancelledError(undefined, `child ${record.job.name} (the pool was shut down)`) });
-    await Promise.all([...this.#threads, ...this.#retired].map((thread) => this.#end(thread, 'the pool was shut down')));
+    await Promise.all([...this.#threads].map((thread) => this.#end(thread, 'the pool was shut down')));
   }
 
+  /** Sends every queued child that has a place to go, in queue order; the others wait. */
   #dispatch(): void {
-    while (this.#queue.length > 0 && !this.#closed) {
-      const thread = this.#threads.find(isFree) ?? this.#startThread();
-      if (thread === undefined) return;
-      const record = this.#queue.shift() as JobRecord;
-      if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-      thread.idleTimer = undefined;
-      if (thread.jobs.size === 0) router().hold(thread.threadId, 1);
-      thread.jobs.set(record.id, record);
-      record.thread = thread;
-      const transfer: TransferListItem[] = [];
-      try {
-        const args = encodeAll(record.job.args, transfer);
-        const token = encode(record.job.token, transfer);
-        router().send(thread.threadId, { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token }, transfer);
-      } catch (error) {
-        this.#finish(record, { ok: false, error });
+    for (let index = 0; index < this.#queue.length && !this.#closed; ) {
+      const record = this.#queue[index] as JobRecord;
+      const thread = this.#placeFor(record);
+      if (thread === undefined) {
+        index++;
+        continue;
       }
+      this.#queue.splice(index, 1);
+      this.#run(record, thread);
+    }
+  }
+
+  #placeFor(record: JobRecord): PoolThread | undefined {
+    for (let ancestor = record.parent; ancestor !== undefined; ancestor = ancestor.parent) {
+      const thread = ancestor.thread;
+      if (thread !== undefined && allWaiting(thread)) return thread;
+    }
+    return this.#threads.find((thread) => thread.jobs.size === 0 && !thread.hosting) ?? this.#startThread();
+  }
+
+  #run(record: JobRecord, thread: PoolThread): void {
+    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+    thread.idleTimer = undefined;
+    if (thread.jobs.size === 0) router().hold(thread.threadId, 1);
+    thread.jobs.set(record.id, record);
+    record.thread = thread;
+    const transfer: TransferListItem[] = [];
+    try {
+      const args = encodeAll(record.job.args, transfer);
+      const token = encode(record.job.token, transfer);
+      router().send(thread.threadId, { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token }, transfer);
+    } catch (error) {
+      this.#finish(record, { ok: false, error });
     }
   }
 
   #startThread(): PoolThread | undefined {
     const limit = this.#options.threads ?? availableParallelism();
-    // Threads whose children all wait for nested branches, and threads that serve monitors, take no
-    // new children and do not count: nesting then never starves, and a thread ended for a child
-    // that ignored cancellation only ever runs that child.
-    if (this.#threads.filter(countsAgainstLimit).length >= limit) return undefined;
+    const working = this.#threads.filter((thread) => !thread.hosting);
+    if (working.filter(countsAgainstLimit).length >= limit || working.length >= limit * THREAD_CAP_FACTOR) return undefined;
     const name = `thread ${this.#nextThreadNumber++}`;
     const worker = startWorker(name, this.#options.resourceLimits);
-    const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false, children: new Map(), retiring: undefined };
+    const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false };
     router().attach(worker, name, (message) => this.#onMessage(thread, message));
     let crash: Error | undefined;
     worker.on('error', (error) => (crash = error));
@@ -160,52 +169,15 @@ export class ThreadPool implements ChildRunner {
         if (record !== undefined) this.#finish(record, message.ok ? { ok: true, value: message.value } : message, true);
         break;
       }
-      case MessageKind.RunChild: {
-        const parent = message.parent === undefined ? undefined : thread.jobs.get(message.parent);
-        const reply = (outcome: Outcome) => {
-          thread.children.delete(message.id);
-          router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ...outcome });
-        };
-        let args: unknown[];
-        let source: CancellationSource;
-        try {
-          args = decodeAll(message.args);
-          source = new CancellationSource(decode(message.token) as CancellationToken);
-        } catch (error) {
-          reply({ ok: false, error: serializeError(error, runtime.threadName) });
-          break;
-        }
-        const id = this.submit(
-          {
-            name: message.name,
-            spec: message.spec,
-            args,
-            token: source.token,
-            resolve: (value) => {
-              source.dispose();
-              const transfer: TransferListItem[] = [];
-              const encoded = encode(value, transfer);
-              thread.children.delete(message.id);
-              router().send(thread.threadId, { kind: MessageKind.ChildSettled, id: message.id, ok: true, value: encoded }, transfer);
-            },
-            reject: (error) => {
-              source.dispose();
-              reply({ ok: false, error: serializeError(error, runtime.threadName) });
-            },
-          },
-          parent,
-        );
-        thread.children.set(message.id, { id, source });
+      case MessageKind.RunChild:
+      case MessageKind.TerminateChild:
+        childRequests().serve(thread.threadId, message);
         break;
-      }
-      case MessageKind.TerminateChild: {
-        const child = thread.children.get(message.id);
-        if (child !== undefined) this.terminate(child.id, message.why);
-        break;
-      }
       case MessageKind.Hosting:
         thread.hosting = true;
         if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+        // It takes no more children: one that was counting on it may start elsewhere now.
+        this.#dispatch();
         break;
       case MessageKind.Spawn:
       case MessageKind.CloseActor:
@@ -225,10 +197,7 @@ export class ThreadPool implements ChildRunner {
     record.stopWatching();
     if (record.parent !== undefined) record.parent.waitingOn--;
     const thread = record.thread;
-    if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) {
-      if (thread.retiring !== undefined) void this.#end(thread, thread.retiring);
-      else this.#idle(thread);
-    }
+    if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) this.#idle(thread);
     try {
       if (outcome.ok) record.job.resolve(fromThread ? decode(outcome.value as Parameters<typeof decode>[0]) : outcome.value);
       else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0], record.job.origin?.stack) : outcome.error);
@@ -249,58 +218,34 @@ export class ThreadPool implements ChildRunner {
   #lost(thread: PoolThread, how: string, cause: Error | undefined): void {
     const index = this.#threads.indexOf(thread);
     if (index >= 0) this.#threads.splice(index, 1);
-    this.#retired.delete(thread);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, `its thread crashed: ${how}`);
-    this.#orphan(thread, `the thread of the branch that added it crashed: ${how}`);
+    childRequests().orphan(thread.threadId, `the thread of the branch that added it crashed: ${how}`);
     for (const record of [...thread.jobs.values()]) {
       this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${how} (on ${thread.name})`, cause === undefined ? undefined : { cause }) });
     }
     this.#dispatch();
   }
 
-  /**
-   * The children a lost thread's branches had added can no longer be awaited or cancelled by them:
-   * cancel them here, and end their threads if they do not stop within the default grace.
-   */
-  #orphan(thread: PoolThread, why: string): void {
-    for (const { id, source } of thread.children.values()) {
-      source.cancel(new CancelledError(why, 'a child whose branch is gone'));
-      setTimeout(() => this.terminate(id, 'it was orphaned and did not stop within 1000 ms'), 1000).unref();
-    }
-    thread.children.clear();
-  }
-
-  /** Takes a thread out of service: no more work goes to it, and a replacement may start. */
-  #retire(thread: PoolThread, why: string): void {
-    thread.retiring = why;
-    const index = this.#threads.indexOf(thread);
-    if (index >= 0) this.#threads.splice(index, 1);
-    this.#retired.add(thread);
-    this.#dispatch();
-  }
-
   async #end(thread: PoolThread, why: string): Promise<void> {
     const index = this.#threads.indexOf(thread);
-    if (index < 0 && !this.#retired.delete(thread)) return;
-    if (index >= 0) this.#threads.splice(index, 1);
+    if (index < 0) return;
+    this.#threads.splice(index, 1);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, why);
-    this.#orphan(thread, `the thread of the branch that added it was ended: ${why}`);
+    childRequests().orphan(thread.threadId, `the thread of the branch that added it was ended: ${why}`);
     for (const record of [...thread.jobs.values()]) this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });
     await thread.worker.terminate();
   }
 }
 
-/** A thread that may take a child now: it runs nothing, serves no monitors, and is not retiring. */
-function isFree(thread: PoolThread): boolean {
-  return thread.jobs.size === 0 && !thread.hosting && thread.retiring === undefined;
+/** A thread whose every child waits for its own children. */
+function allWaiting(thread: PoolThread): boolean {
+  for (const record of thread.jobs.values()) if (record.waitingOn === 0) return false;
+  return thread.jobs.size > 0;
 }
 
 /** A thread that occupies a core: it runs a child that is not waiting, or it is idle and may take one. */
 function countsAgainstLimit(thread: PoolThread): boolean {
-  if (thread.hosting) return false;
-  if (thread.jobs.size === 0) return true;
-  for (const record of thread.jobs.values()) if (record.waitingOn === 0) return true;
-  return false;
+  return thread.jobs.size === 0 || !allWaiting(thread);
 }

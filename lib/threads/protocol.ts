@@ -135,6 +135,8 @@ export interface CallMessage {
   readonly args: readonly Encoded[];
   /** The caller's token, when it has one that can be cancelled: the call runs under it. */
   readonly token: Encoded | undefined;
+  /** The pool job making the call, if any: a branch the call runs counts as that job's children. */
+  readonly job: number | undefined;
 }
 
 export type CallResultMessage = { readonly kind: typeof MessageKind.CallResult; readonly to: number; readonly callId: number } & Outcome;

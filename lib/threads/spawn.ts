@@ -6,6 +6,7 @@ import { LocalMonitor } from '../monitor/local-monitor';
 import { RemoteMonitor } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
+import { childRequests } from './child-requests';
 import { startWorker } from './start-worker';
 import { MessageKind, unknownMessage, type ClassLocation, type ConstructMessage, type Encoded, type SpawnedMessage, type ToMain } from './protocol';
 import { decode, decodeAll, encode, encodeAll } from './serialize';
@@ -89,6 +90,7 @@ function startActor(requestId: number, location: ClassLocation, args: readonly E
     const how = crash !== undefined ? `uncaught ${crash.name}: ${crash.message}` : `it exited with code ${code}`;
     runtime.actors.delete(threadId);
     if (router().has(threadId)) router().detach(threadId, `its thread crashed: ${how}`);
+    childRequests().orphan(threadId, `the actor thread of the branch that added it ended: ${how}`);
     const pending = runtime.spawnRequests.get(requestId);
     runtime.spawnRequests.delete(requestId);
     pending?.reject(new ThreadCrashError(`spawn ${location.className}`, how, crash === undefined ? undefined : { cause: crash }));
@@ -129,6 +131,10 @@ export function serveSpawnMessage(fromThread: number, message: ToMain): void {
       void endActor(message.thread, 'it was closed');
       break;
     case MessageKind.Hosting:
+      break;
+    case MessageKind.RunChild:
+    case MessageKind.TerminateChild:
+      childRequests().serve(fromThread, message);
       break;
     default:
       unknownMessage(message);

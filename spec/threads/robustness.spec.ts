@@ -1,7 +1,8 @@
-import { branch, close, configure, DefinitionError, freeze, shutdown, sleep, spawn, ThreadCrashError, transfer } from '../../lib';
+import { branch, close, configure, DefinitionError, freeze, MonitorClosedError, shutdown, sleep, spawn, ThreadCrashError, transfer } from '../../lib';
 import { runtime } from '../../lib/runtime';
+import type { ThreadPool } from '../../lib/threads/pool';
 import { stubborn } from '../fixtures/tasks';
-import { crashWithGrandchild, Fragile, makeVault, patientParent, squaresOf, Tally, Vault, writeShared } from '../fixtures/monitors';
+import { binaryTree, callFanOut, crashWithGrandchild, FanOut, Fragile, Launcher, makeVault, patientParent, squaresOf, Tally, Vault, writeShared } from '../fixtures/monitors';
 
 jest.setTimeout(60_000);
 afterEach(() => shutdown());
@@ -80,11 +81,21 @@ describe('work across threads, when things go wrong', () => {
   });
 
   it('cancels the children of a branch whose thread crashed', async () => {
+    configure({ threads: 2 });
+    const tally = new Tally();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const launcher = await spawn(Launcher);
+    await expect(launcher.launchAndCrash(tally, flag)).rejects.toThrow(MonitorClosedError);
+    await eventually(async () => Atomics.load(flag, 0) === 1);
+  });
+
+  it('places a grandchild on its waiting parent thread, so it ends with that thread', async () => {
     configure({ threads: 3 });
     const tally = new Tally();
     const flag = new Int32Array(new SharedArrayBuffer(4));
+    // The grandchild runs on its parent's thread (the parent only waits), so it ends with it.
     await expect(branch((children) => void children.add(crashWithGrandchild, tally, flag))).rejects.toThrow(ThreadCrashError);
-    await eventually(async () => Atomics.load(flag, 0) === 1);
+    expect(Atomics.load(flag, 0)).toBe(0);
   });
 
   it('rejects a spawn whose constructor throws, with its error, and ends that thread', async () => {
@@ -95,5 +106,30 @@ describe('work across threads, when things go wrong', () => {
     const fine = await spawn(Fragile, 1);
     await expect(fine.ok()).resolves.toBe(true);
     await close(fine);
+  });
+});
+
+describe('the pool under nesting', () => {
+  it('runs a branch inside a spawned actor', async () => {
+    const fanOut = await spawn(FanOut);
+    try {
+      await expect(fanOut.squares(3)).resolves.toEqual([1, 4, 9]);
+      await expect(fanOut.nested(2)).resolves.toHaveLength(3);
+    } finally {
+      await close(fanOut);
+    }
+  });
+
+  it('does not stall when a child calls a monitor whose method runs a branch, on a pool of one', async () => {
+    configure({ threads: 1 });
+    const fanOut = new FanOut();
+    await expect(branch<readonly number[]>((children) => void children.add(callFanOut, fanOut, 3))).resolves.toEqual([[1, 4, 9]]);
+  });
+
+  it('runs deep binary recursion of branches without growing threads beyond the cap', async () => {
+    configure({ threads: 2 });
+    await expect(branch<number>((children) => void children.add(binaryTree, 4))).resolves.toEqual([16]);
+    // Children are placed beside their waiting ancestors: the tree of 31 branches needs few threads.
+    expect((runtime.pool as ThreadPool).size).toBeLessThanOrEqual(2 * 4);
   });
 });
