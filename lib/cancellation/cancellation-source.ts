@@ -24,7 +24,8 @@ export class CancellationSource {
   /** @param parent - cancels this source too when it is cancelled */
   constructor(parent?: CancellationToken) {
     this.#memory = allocateTokenMemory();
-    this.token = new CancellationToken(this.#memory, `${runtime.threadId}:${runtime.nextTokenId++}`, true);
+    const ancestors = parent === undefined ? [] : chainOf(parent);
+    this.token = new CancellationToken(this.#memory, `${runtime.threadId}:${runtime.nextTokenId++}`, true, ancestors);
     runtime.rememberToken(this.token);
     if (parent !== undefined) {
       const unlink = parent.onCancel((reason) => this.cancel(reason));
@@ -52,4 +53,10 @@ export class CancellationSource {
     this.#unlink();
     this.token.fire();
   }
+}
+
+/** A parent's own memory and its ancestors': what a token linked to it must watch. */
+function chainOf(parent: CancellationToken): readonly Int32Array[] {
+  const { memory, ancestors } = parent.shared;
+  return memory === undefined ? [] : [memory, ...ancestors];
 }

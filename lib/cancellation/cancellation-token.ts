@@ -22,18 +22,26 @@ import { CANCELLED, readReason, STATE } from './token-memory';
 export class CancellationToken {
   /** Shared state; undefined for a token that can never be cancelled. */
   readonly #memory: Int32Array | undefined;
+  /**
+   * The shared state of the tokens this one is linked to (parent first): a cancel anywhere up the
+   * chain is seen here at once, whatever the threads in between are busy with.
+   */
+  readonly #ancestors: readonly Int32Array[];
   /** `thread:number`, the same on every thread. */
   readonly #id: string;
   /** Whether its source lives on this thread: then `cancel` fires listeners itself; otherwise a shared-memory wait does. */
   readonly #local: boolean;
   readonly #listeners = new Set<(reason: unknown) => void>();
   #watching = false;
+  /** Which round of shared-memory waits is current. */
+  #watchRound = 0;
   #reason: { readonly value: unknown } | undefined;
   #controller: AbortController | undefined;
 
   /** @internal Tokens come from a {@link CancellationSource}, or `none`, `fromSignal`, `fromObservable`. */
-  constructor(memory: Int32Array | undefined, id: string, local: boolean) {
+  constructor(memory: Int32Array | undefined, id: string, local: boolean, ancestors: readonly Int32Array[] = []) {
     this.#memory = memory;
+    this.#ancestors = ancestors;
     this.#id = id;
     this.#local = local;
     runtime.selfProtecting.add(this);
@@ -85,13 +93,21 @@ export class CancellationToken {
 
   /** Whether the source was cancelled, read from shared memory: true on every thread at once. */
   get cancelled(): boolean {
-    return this.#memory !== undefined && Atomics.load(this.#memory, STATE) === CANCELLED;
+    return this.#cancelledMemory() !== undefined;
+  }
+
+  /** The first memory of the chain (this token's own, then its ancestors') that is cancelled. */
+  #cancelledMemory(): Int32Array | undefined {
+    if (this.#memory === undefined) return undefined;
+    if (Atomics.load(this.#memory, STATE) === CANCELLED) return this.#memory;
+    for (const ancestor of this.#ancestors) if (Atomics.load(ancestor, STATE) === CANCELLED) return ancestor;
+    return undefined;
   }
 
   /** Why it was cancelled, on any thread; undefined while it is not. */
   get reason(): unknown {
     if (!this.cancelled) return undefined;
-    this.#reason ??= { value: readReason(this.#memory as Int32Array) };
+    this.#reason ??= { value: readReason(this.#cancelledMemory() as Int32Array) };
     return this.#reason.value;
   }
 
@@ -142,8 +158,8 @@ export class CancellationToken {
   }
 
   /** @internal The shared memory and id, for carrying the token to another thread. */
-  get shared(): { readonly memory: Int32Array | undefined; readonly id: string } {
-    return { memory: this.#memory, id: this.#id };
+  get shared(): { readonly memory: Int32Array | undefined; readonly id: string; readonly ancestors: readonly Int32Array[] } {
+    return { memory: this.#memory, id: this.#id, ancestors: this.#ancestors };
   }
 
   /** @internal The source's own thread keeps the reason as it was given, not a copy. */
@@ -174,16 +190,31 @@ export class CancellationToken {
    * to any more is not kept alive by its own wait.
    */
   #watch(): void {
-    if (this.#local || this.#watching || this.#memory === undefined) return;
+    if (this.#watching || this.#memory === undefined) return;
+    // A local token hears of its own cancel from its source; it waits only on its ancestors.
+    const memories = this.#local ? this.#ancestors : [this.#memory, ...this.#ancestors];
+    if (memories.length === 0) return;
     this.#watching = true;
-    const waited = Atomics.waitAsync(this.#memory, STATE, 0, WATCH_RENEWAL_MS);
+    const round = ++this.#watchRound;
+    // The waits hold the token only weakly: a token nobody else holds is not kept alive by them.
+    const self = new WeakRef<CancellationToken>(this);
     const check = () => {
-      this.#watching = false;
-      if (this.cancelled) this.fire();
-      else if (this.#listeners.size > 0) this.#watch();
+      const token = self.deref();
+      if (token !== undefined) token.#woken(round);
     };
-    if (waited.async) void waited.value.then(check);
-    else queueMicrotask(check);
+    for (const memory of memories) {
+      const waited = Atomics.waitAsync(memory, STATE, 0, WATCH_RENEWAL_MS);
+      if (waited.async) void waited.value.then(check);
+      else queueMicrotask(check);
+    }
+  }
+
+  /** The first wait of a round to end decides; the round's other waits are then stale. */
+  #woken(round: number): void {
+    if (round !== this.#watchRound || !this.#watching) return;
+    this.#watching = false;
+    if (this.cancelled) this.fire();
+    else if (this.#listeners.size > 0) this.#watch();
   }
 }
 

@@ -16,13 +16,13 @@ import { router } from './transport';
  * The pool of worker threads that runs branch children, for every thread of the process.
  *
  * Workers start lazily. A child goes, in this order of preference:
- * 1. to the thread of one of its ancestors whose children all wait (for their nested branches or
- *    for a monitor call that runs a branch): nesting then needs no more threads, and such a
- *    thread only ever holds one family of children;
- * 2. to an idle thread;
- * 3. to a new thread, while fewer than `threads` threads do work (threads whose children all
+ * 1. to an idle thread;
+ * 2. to a new thread, while fewer than `threads` threads do work (threads whose children all
  *    wait do not count, so nesting never starves), and never more than {@link THREAD_CAP_FACTOR}
- *    times `threads` in all (threads that serve monitors, which work like actors, aside).
+ *    times `threads` in all (threads that serve monitors, which work like actors, aside);
+ * 3. at that cap, to the thread of one of its ancestors whose children all wait (for a nested
+ *    branch, or a monitor call that runs one): it runs there once that ancestor awaits. Such a
+ *    thread only ever holds one family of children, so ending it never harms another branch.
  * A thread that serves monitors to other threads takes no children, so no CPU-bound child can
  * stall calls to its monitors. A worker holds the process open exactly while it runs something;
  * an idle one retires after `idleTimeoutMs`, unless it serves monitors.
@@ -124,11 +124,13 @@ export class ThreadPool implements ChildRunner {
   }
 
   #placeFor(record: JobRecord): PoolThread | undefined {
+    const idle = this.#threads.find((thread) => thread.jobs.size === 0 && !thread.hosting) ?? this.#startThread();
+    if (idle !== undefined) return idle;
     for (let ancestor = record.parent; ancestor !== undefined; ancestor = ancestor.parent) {
       const thread = ancestor.thread;
       if (thread !== undefined && allWaiting(thread)) return thread;
     }
-    return this.#threads.find((thread) => thread.jobs.size === 0 && !thread.hosting) ?? this.#startThread();
+    return undefined;
   }
 
   #run(record: JobRecord, thread: PoolThread): void {

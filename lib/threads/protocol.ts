@@ -72,6 +72,8 @@ export interface TokenMarker {
   readonly kind: 'token';
   readonly id: string;
   readonly memory: SharedArrayBuffer | undefined;
+  /** The memories of the tokens it is linked to, parent first. */
+  readonly ancestors: readonly SharedArrayBuffer[];
 }
 
 /** A value as it travels. */

@@ -59,8 +59,9 @@ function copyWithout(value: unknown, path: (string | number)[], specials: Specia
   if (typeof value !== 'object' || value === null) return value;
   if (runtime.plainDataSizes.has(value)) return value;
   if (value instanceof CancellationToken) {
-    const { memory, id } = value.shared;
-    specials.push({ path: [...path], marker: { kind: 'token', id, memory: memory?.buffer as SharedArrayBuffer | undefined } });
+    const { memory, id, ancestors } = value.shared;
+    const marker = { kind: 'token', id, memory: memory?.buffer as SharedArrayBuffer | undefined, ancestors: ancestors.map((ancestor) => ancestor.buffer as SharedArrayBuffer) } as const;
+    specials.push({ path: [...path], marker });
     return null;
   }
   const endpoint = runtime.references.get(value);
@@ -126,7 +127,8 @@ function reviveToken(marker: TokenMarker): CancellationToken {
   if (marker.memory === undefined) return CancellationToken.none;
   const known = runtime.tokensById.get(marker.id)?.deref();
   if (known !== undefined) return known;
-  const token = new CancellationToken(new Int32Array(marker.memory), marker.id, false);
+  const ancestors = marker.ancestors.map((buffer) => new Int32Array(buffer));
+  const token = new CancellationToken(new Int32Array(marker.memory), marker.id, false, ancestors);
   runtime.rememberToken(token);
   return token;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { of } from 'rxjs';
 import { branch, CancellationSource, CancellationToken, CancelledError, configure, currentToken, freeze, shutdown, sleep, TimeoutError } from '../../lib';
-import { failLater, markRan, reasonSeenOnWorker } from '../fixtures/tasks';
+import { busyParent, failLater, markRan, reasonSeenOnWorker } from '../fixtures/tasks';
 
 jest.setTimeout(30_000);
 beforeAll(async () => {
@@ -69,5 +69,21 @@ describe('cancellation at the edges', () => {
     expect(resolved).toBe(false);
     source.cancel('done');
     await expect(sleeping).rejects.toThrow(CancelledError);
+  });
+});
+
+describe('cancellation through busy threads', () => {
+  it('reaches a grandchild at once even while the thread of its parent is blocked', async () => {
+    configure({ threads: 3 });
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const source = new CancellationSource();
+    const run = branch((children) => void children.add(busyParent, 4000, flag), { token: source.token });
+    while (Atomics.load(flag, 1) === 0) await sleep(10); // the grandchild is spinning now
+    await sleep(200); // and its parent's thread is blocked, for 4 s
+    source.cancel('stop');
+    const deadline = Date.now() + 1000; // a generous guard: the parent's thread stays blocked for 4 s
+    while (Atomics.load(flag, 0) === 0 && Date.now() < deadline) await sleep(10);
+    expect(Atomics.load(flag, 0)).toBe(1);
+    await run.catch(() => {});
   });
 });

@@ -160,3 +160,18 @@ describe('CancellationSource', () => {
     expect(child.token.reason).toBe('already');
   });
 });
+
+describe('linked tokens across threads', () => {
+  it('read a cancel of any ancestor at once, without waiting for the threads between to pass it on', () => {
+    const root = new CancellationSource();
+    const middle = new CancellationSource(root.token);
+    // A token as another thread revives it: its own memory, and its ancestors' (middle, then root).
+    const own = new Int32Array(new SharedArrayBuffer(1032));
+    const { memory: middleMemory, ancestors } = middle.token.shared;
+    const revived = new CancellationToken(own, 'elsewhere:1', false, [middleMemory as Int32Array, ...ancestors]);
+    expect(revived.cancelled).toBe(false);
+    root.cancel('from the top');
+    expect(revived.cancelled).toBe(true); // no event-loop turn in between
+    expect(revived.reason).toBe('from the top');
+  });
+});

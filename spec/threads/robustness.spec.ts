@@ -1,8 +1,8 @@
-import { branch, close, configure, DefinitionError, freeze, MonitorClosedError, shutdown, sleep, spawn, ThreadCrashError, transfer } from '../../lib';
+import { branch, close, configure, DefinitionError, freeze, MonitorClosedError, shutdown, sleep, spawn, transfer } from '../../lib';
 import { runtime } from '../../lib/runtime';
 import type { ThreadPool } from '../../lib/threads/pool';
 import { stubborn } from '../fixtures/tasks';
-import { binaryTree, callFanOut, crashWithGrandchild, FanOut, Fragile, Launcher, makeVault, patientParent, squaresOf, Tally, Vault, writeShared } from '../fixtures/monitors';
+import { binaryTree, callFanOut, FanOut, Fragile, Launcher, makeVault, patientParent, squaresOf, Tally, Vault, writeShared } from '../fixtures/monitors';
 
 jest.setTimeout(60_000);
 afterEach(() => shutdown());
@@ -87,15 +87,6 @@ describe('work across threads, when things go wrong', () => {
     const launcher = await spawn(Launcher);
     await expect(launcher.launchAndCrash(tally, flag)).rejects.toThrow(MonitorClosedError);
     await eventually(async () => Atomics.load(flag, 0) === 1);
-  });
-
-  it('places a grandchild on its waiting parent thread, so it ends with that thread', async () => {
-    configure({ threads: 3 });
-    const tally = new Tally();
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    // The grandchild runs on its parent's thread (the parent only waits), so it ends with it.
-    await expect(branch((children) => void children.add(crashWithGrandchild, tally, flag))).rejects.toThrow(ThreadCrashError);
-    expect(Atomics.load(flag, 0)).toBe(0);
   });
 
   it('rejects a spawn whose constructor throws, with its error, and ends that thread', async () => {
