@@ -1,16 +1,11 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { of } from 'rxjs';
 import { branch, CancellationSource, CancellationToken, CancelledError, configure, currentToken, freeze, shutdown, sleep, TimeoutError } from '../../lib';
+import { warmPool } from '../helpers/warm-pool';
 import { busyParent, failLater, markRan, reasonSeenOnWorker } from '../fixtures/tasks';
 
 jest.setTimeout(30_000);
-beforeAll(async () => {
-  configure({ threads: 2 });
-  await branch((children) => {
-    children.add(() => 1);
-    children.add(() => 2);
-  });
-});
+beforeAll(() => warmPool(2));
 afterAll(() => shutdown());
 
 describe('cancellation at the edges', () => {

@@ -1,16 +1,10 @@
 import { firstValueFrom, Subject, take, toArray, interval, takeUntil } from 'rxjs';
-import { branch, CancellationSource, CancellationToken, CancelledError, configure, isShareable, shutdown } from '../../lib';
+import { branch, CancellationSource, CancellationToken, CancelledError, isShareable, shutdown } from '../../lib';
+import { warmPool } from '../helpers/warm-pool';
 import { reasonSeenOnWorker, spinUntilCancelled, waitForToken } from '../fixtures/tasks';
 
 jest.setTimeout(30_000);
-beforeAll(async () => {
-  configure({ threads: 2 });
-  // Start both threads now, so that the children below start at once and not after thread start-up.
-  await branch((children) => {
-    children.add(() => 1);
-    children.add(() => 2);
-  });
-});
+beforeAll(() => warmPool(2));
 afterAll(() => shutdown());
 
 describe('CancellationToken', () => {

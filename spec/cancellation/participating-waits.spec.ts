@@ -1,6 +1,7 @@
 import { branch, CancellationSource, CancellationToken, CancelledError, close, configure, currentToken, Monitor, monitorMethod, shutdown, sleep, spawn } from '../../lib';
 import { Tally } from '../fixtures/monitors';
 import { latch } from '../helpers/latch';
+import { warmPool } from '../helpers/warm-pool';
 import { nestedSleepers, slowSquare, stubborn } from '../fixtures/tasks';
 
 jest.setTimeout(30_000);
@@ -115,12 +116,8 @@ describe('participating waits', () => {
   });
 
   it('cancels nested branches on other threads, innermost first', async () => {
-    configure({ threads: 2 });
     // Warm threads first: a child cancelled before it starts never runs, and this one must run.
-    await branch((children) => {
-      children.add(() => 1);
-      children.add(() => 2);
-    });
+    await warmPool(2);
     const source = new CancellationSource();
     let outerChild: Promise<string> | undefined;
     const run = branch<string>((children) => void (outerChild = children.add(nestedSleepers).result), { token: source.token });
