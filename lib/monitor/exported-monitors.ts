@@ -18,8 +18,8 @@ import { RemoteMonitor } from './remote-monitor';
  * `LocalMonitor.call` as local ones, so they queue, check and fail exactly alike.
  */
 
-/** The marker that carries a reference to another thread. */
-export function exportReference(reference: object, endpoint: MonitorEndpoint): MonitorMarker {
+/** The marker that carries a monitor reference (by its endpoint) to another thread. */
+export function exportReference(endpoint: MonitorEndpoint): MonitorMarker {
   if (endpoint instanceof RemoteMonitor) return endpoint.marker;
   const monitor = endpoint as LocalMonitor;
   if (!runtime.exportedMonitors.has(monitor.id)) {
@@ -28,7 +28,6 @@ export function exportReference(reference: object, endpoint: MonitorEndpoint): M
     if (runtime.threadId !== 0 && runtime.exportedMonitors.size === 1) transport().send(0, { kind: MessageKind.Hosting });
   }
   const { plan } = monitor;
-  void reference;
   return {
     kind: 'monitor',
     thread: runtime.threadId,

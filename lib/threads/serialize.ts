@@ -66,7 +66,7 @@ function copyWithout(value: unknown, path: (string | number)[], specials: Specia
   }
   const endpoint = runtime.references.get(value);
   if (endpoint !== undefined) {
-    specials.push({ path: [...path], marker: exportReference(value, endpoint) });
+    specials.push({ path: [...path], marker: exportReference(endpoint) });
     return null;
   }
   const prototype = Object.getPrototypeOf(value) as object | null;
