@@ -28,6 +28,10 @@ export { CancellationToken } from './cancellation/cancellation-token';
 export { currentToken } from './cancellation/current-token';
 export { sleep, type SleepOptions } from './cancellation/sleep';
 
+// Deadlocks and diagnostics
+export { dumpMonitors, MonitorDump, type MonitorState, type TurnState, type QueuedCallState } from './deadlock/monitor-dump';
+export { monitorEvents, type MonitorEvent } from './deadlock/wait-tracking';
+
 // Errors
 export { ShareabilityError, type ShareabilityErrorCode } from './errors/shareability-error';
 export { DefinitionError, type DefinitionErrorCode } from './errors/definition-error';

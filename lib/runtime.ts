@@ -11,11 +11,17 @@ import type { Transport } from './threads/transport';
 import type { LocalMonitor } from './monitor/local-monitor';
 import type { PendingCall } from './monitor/remote-monitor';
 import type { CancellationToken } from './cancellation/cancellation-token';
+import type { DeadlockDetector } from './deadlock/detector';
+import type { MonitorCall } from './deadlock/monitor-call';
+import type { MonitorEvent } from './deadlock/wait-tracking';
+import type { MonitorState } from './deadlock/monitor-dump';
 
 /** What runs now: its cancellation token, and the pool job it belongs to on a worker. */
 export interface AmbientContext {
   readonly token: CancellationToken;
   readonly job?: number;
+  /** The monitor call whose turn runs now, when one does: the calls it makes are its waits. */
+  readonly call?: MonitorCall;
 }
 
 /**
@@ -48,8 +54,16 @@ export class Runtime {
   readonly selfProtecting = new WeakSet<object>();
   /** Classes whose instances all protect themselves, so a parameter declared as one is fine. */
   readonly selfProtectingClasses = new WeakSet<Function>();
-  /** The id the next monitor made on this thread gets. */
-  nextMonitorId = 1;
+  /**
+   * The process's monitor counter, in memory every thread shares (workers get it when they
+   * start), so that `Counter#3` names one monitor in the whole process.
+   */
+  monitorIds = new Int32Array(new SharedArrayBuffer(4));
+
+  /** The id of a new monitor, unique in the process. */
+  nextMonitorId(): number {
+    return Atomics.add(this.monitorIds, 0, 1) + 1;
+  }
 
   /** Functions registered with `task(fn)`, by `file#name`, and where each was registered. */
   readonly tasks = new Map<string, Function>();
@@ -104,6 +118,23 @@ export class Runtime {
   nextSpawnRequest = 1;
   /** What `configure()` set, for the pool and the threads it starts. */
   poolOptions: PoolOptions = {};
+
+  /** This thread's part of the wait-for graph, made on first use. */
+  deadlocks: DeadlockDetector | undefined = undefined;
+  /** Every monitor made on this thread that is still alive, for `dumpMonitors()`. */
+  readonly liveMonitors = new Set<WeakRef<LocalMonitor>>();
+  readonly #forgetMonitor = new FinalizationRegistry<WeakRef<LocalMonitor>>((ref) => this.liveMonitors.delete(ref));
+
+  rememberMonitor(monitor: LocalMonitor): void {
+    const ref = new WeakRef(monitor);
+    this.liveMonitors.add(ref);
+    this.#forgetMonitor.register(monitor, ref);
+  }
+  /** Who listens to `monitorEvents()` on this thread; events are made only while someone does. */
+  readonly monitorEventListeners = new Set<(event: MonitorEvent) => void>();
+  /** `dumpMonitors()` calls waiting for workers' answers (main thread only), by request id. */
+  readonly dumpRequests = new Map<number, (monitors: readonly MonitorState[]) => void>();
+  nextDumpRequest = 1;
 }
 
 /** This thread's runtime. */

@@ -2,6 +2,7 @@
  * The showcase: `npm start` runs every sample in turn. Each one also runs alone with
  * `npx ts-node samples/<name>.ts`.
  */
+import { main as bankTransfer } from './bank-transfer';
 import { main as counter } from './counter';
 import { main as parallelMap } from './parallel-map';
 import { main as search } from './search';
@@ -10,6 +11,7 @@ const samples: readonly (readonly [string, () => Promise<void>])[] = [
   ['counter', counter],
   ['parallel map', parallelMap],
   ['cancellable search', search],
+  ['bank transfer deadlock', bankTransfer],
 ];
 
 async function tour(): Promise<void> {

@@ -1,6 +1,8 @@
 import { CancelledError } from '../errors/cancelled-error';
 import type { CancellationToken } from './cancellation-token';
 import { currentToken } from './current-token';
+import { runtime } from '../runtime';
+import { deadlockDetector } from '../deadlock/wait-tracking';
 
 /** Options of {@link sleep}. */
 export interface SleepOptions {
@@ -31,10 +33,17 @@ export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
   const token = signal === undefined ? options.token ?? currentToken() : undefined;
   if (signal?.aborted) return Promise.reject(new CancelledError(signal.reason, 'sleep'));
   if (token?.cancelled) return Promise.reject(new CancelledError(token.reason, 'sleep'));
-  return new Promise((resolve, reject) => {
+  // A turn that sleeps will resume by itself: while it sleeps, its calls cannot deadlock it.
+  const turn = runtime.ambient.getStore()?.call;
+  if (turn !== undefined) turn.liveWaits++;
+  const woke = () => {
+    if (turn !== undefined && --turn.liveWaits === 0 && turn.outgoing.size > 0) deadlockDetector().resumed(turn);
+  };
+  return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const stop = (reason: unknown) => {
       clearTimeout(timer);
+      woke();
       reject(new CancelledError(reason, 'sleep'));
     };
     const onAbort = () => stop(signal?.reason);
@@ -46,6 +55,7 @@ export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
         if (remaining > LONGEST_TIMER_MS) return wait(remaining - LONGEST_TIMER_MS);
         signal?.removeEventListener('abort', onAbort);
         stopListening?.();
+        woke();
         resolve();
       }, Math.min(remaining, LONGEST_TIMER_MS));
     };

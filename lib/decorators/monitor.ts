@@ -102,7 +102,8 @@ function defineMonitor(original: Function, options: MonitorOptions): Function {
       // A decorated subclass is being built: its own constructor makes the reference.
       if (new.target !== decorated) return;
       runtime.monitorInstances.add(this);
-      const monitor = new LocalMonitor(this, plan, runtime.nextMonitorId++);
+      const monitor = new LocalMonitor(this, plan, runtime.nextMonitorId());
+      runtime.rememberMonitor(monitor);
       monitor.reference = createReference(monitor);
       return monitor.reference as this;
     }

@@ -52,7 +52,8 @@ export const errorMessages = {
   ERR_TIMEOUT: (what: string, ms: number) => `${what} timed out after ${ms} ms`,
 
   // Deadlock.
-  ERR_DEADLOCK: (cycle: string) => `deadlock: ${cycle}; this call was rejected to break the cycle`,
+  ERR_DEADLOCK: (cycle: string, call: string) =>
+    `deadlock: ${cycle}. The call ${call} was rejected to break the cycle. Take monitors in one fixed order, or declare the monitor @Monitor({ reentrant: 'chain' }) if a call chain must come back into it`,
 
   // Structured concurrency and threads.
   ERR_BRANCH_CLOSED: (what: string) =>

@@ -8,6 +8,7 @@ import { transfer } from '../shareability/transfer';
 import { serializeError } from '../threads/serialize-error';
 import { MessageKind, type CallMessage, type MonitorMarker } from '../threads/protocol';
 import { transport } from '../threads/transport';
+import { callKey } from '../deadlock/monitor-call';
 import { LocalMonitor } from './local-monitor';
 import type { MonitorEndpoint } from './monitor-endpoint';
 import { RemoteMonitor } from './remote-monitor';
@@ -73,10 +74,9 @@ export function serveCall(message: CallMessage): void {
     reply({ ok: false, error: new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${runtime.threadName})`) });
     return;
   }
-  const call =
-    token === undefined && message.job === undefined
-      ? monitor.call(message.method, args)
-      : runtime.ambient.run({ token: token ?? CancellationToken.none, job: message.job }, () => monitor.call(message.method, args));
+  // The call runs under the caller's token and job; its chain says which turns wait for it.
+  const context = token === undefined && message.job === undefined ? undefined : { token: token ?? CancellationToken.none, job: message.job };
+  const call = monitor.serve(message.method, args, { id: callKey(message.from, message.callId), context, caller: undefined, chain: message.chain });
   call.then(
     (value) => reply({ ok: true, value }),
     (error: unknown) => reply({ ok: false, error }),

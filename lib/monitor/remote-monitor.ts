@@ -8,6 +8,7 @@ import { CancellationToken } from '../cancellation/cancellation-token';
 import { decode, encode, encodeAll } from '../threads/serialize';
 import { appendCallerFrames, deserializeError } from '../threads/serialize-error';
 import { transport } from '../threads/transport';
+import { callKey, type MonitorCall } from '../deadlock/monitor-call';
 import type { MonitorEndpoint } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { createReference } from './reference';
@@ -23,6 +24,8 @@ import { createReference } from './reference';
 export interface PendingCall {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** The turn of this thread that made the call and waits for it, if one did. */
+  readonly caller: MonitorCall | undefined;
 }
 
 export class RemoteMonitor implements MonitorEndpoint {
@@ -64,8 +67,11 @@ export class RemoteMonitor implements MonitorEndpoint {
     const context = runtime.ambient.getStore();
     const token = context?.token ?? CancellationToken.none;
     const encodedToken = token.shared.memory === undefined ? undefined : encode(token, transfer);
+    // A turn making the call waits for it: an edge of the wait-for graph, until the reply.
+    const caller = context?.call;
+    caller?.outgoing.set(callKey(runtime.threadId, callId), { thread: this.marker.thread, monitor: this.label, method: (this.plan.methods.get(method) as MethodMark).displayName });
     return new Promise((resolve, reject) => {
-      runtime.pendingCalls.set(callId, { resolve, reject });
+      runtime.pendingCalls.set(callId, { resolve, reject, caller });
       transport().send(
         this.marker.thread,
         {
@@ -79,6 +85,7 @@ export class RemoteMonitor implements MonitorEndpoint {
           args: encoded,
           token: encodedToken,
           job: context?.job,
+          chain: caller?.chain,
         },
         transfer,
       );
@@ -91,6 +98,7 @@ export function settleCall(message: CallResultMessage): void {
   const pending = runtime.pendingCalls.get(message.callId);
   if (pending === undefined) return;
   runtime.pendingCalls.delete(message.callId);
+  pending.caller?.outgoing.delete(callKey(runtime.threadId, message.callId));
   if (message.ok) {
     try {
       pending.resolve(decode(message.value));

@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import type { CancellationToken } from '../cancellation/cancellation-token';
+import type { MonitorEvent } from '../deadlock/wait-tracking';
 
 /**
  * Where safethread meets rxjs: the one module that imports it, loaded only when a feature that
@@ -14,4 +15,13 @@ export function tokenAsObservable(token: CancellationToken): Observable<unknown>
       subscriber.complete();
     }),
   );
+}
+
+/** This thread's monitor events as an Observable: listens while subscribed. */
+export function monitorEventsAsObservable(listeners: Set<(event: MonitorEvent) => void>): Observable<MonitorEvent> {
+  return new Observable<MonitorEvent>((subscriber) => {
+    const listener = (event: MonitorEvent) => subscriber.next(event);
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  });
 }

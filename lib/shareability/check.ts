@@ -69,7 +69,14 @@ class ShareabilityWalk {
       return typeof value === 'function' || typeof value === 'symbol' ? this.#violation(value) : undefined;
     }
     // A frozen cycle is fine: the object is checked where it was first met.
-    if (runtime.verifiedShareable.has(value) || this.#seen.has(value)) return undefined;
+    if (this.#seen.has(value)) return undefined;
+    if (runtime.verifiedShareable.has(value)) {
+      // A part verified earlier may hold references; only one known to be plain data keeps the whole plain.
+      const size = runtime.plainDataSizes.get(value);
+      if (size === undefined) this.#special = true;
+      else this.#size += size;
+      return undefined;
+    }
     if (runtime.references.has(value) || runtime.selfProtecting.has(value)) {
       this.#special = true;
       return this.#accept(value);

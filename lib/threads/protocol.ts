@@ -1,3 +1,6 @@
+import type { DeadlockStep } from '../errors/deadlock-error';
+import type { ProbePath } from '../deadlock/detector';
+import type { MonitorState } from '../deadlock/monitor-dump';
 import type { SerializedError } from './serialize-error';
 import type { TaskLocation } from './task';
 
@@ -34,6 +37,14 @@ export const MessageKind = {
   Spawned: 'spawned',
   /** any -> main: close a spawned actor. */
   CloseActor: 'close-actor',
+  /** any -> any (routed): a deadlock probe walking the wait-for graph to a call on that thread. */
+  DeadlockProbe: 'deadlock-probe',
+  /** any -> any (routed): a probe found a cycle; reject this queued call of that thread. */
+  DeadlockVerdict: 'deadlock-verdict',
+  /** main -> worker: describe your monitors for `dumpMonitors()`. */
+  DumpMonitors: 'dump-monitors',
+  /** worker -> main: this thread's monitors. */
+  MonitorsDumped: 'monitors-dumped',
 } as const;
 
 /** What a child runs: a registered task, found by module, or a self-contained function's source. */
@@ -139,6 +150,8 @@ export interface CallMessage {
   readonly token: Encoded | undefined;
   /** The pool job making the call, if any: a branch the call runs counts as that job's children. */
   readonly job: number | undefined;
+  /** Ids of the turns the call is made from, outermost first, when it is made from one (deadlock detection, reentrancy). */
+  readonly chain: readonly number[] | undefined;
 }
 
 export type CallResultMessage = { readonly kind: typeof MessageKind.CallResult; readonly to: number; readonly callId: number } & Outcome;
@@ -168,6 +181,33 @@ export interface CloseActorMessage {
   readonly thread: number;
 }
 
+/** A deadlock probe travelling to the thread of call `call`. */
+export interface DeadlockProbeMessage {
+  readonly kind: typeof MessageKind.DeadlockProbe;
+  readonly to: number;
+  readonly call: number;
+  readonly path: ProbePath;
+}
+
+/** A probe found a cycle: reject call `call` on its thread, if it is still queued. */
+export interface DeadlockVerdictMessage {
+  readonly kind: typeof MessageKind.DeadlockVerdict;
+  readonly to: number;
+  readonly call: number;
+  readonly cycle: readonly DeadlockStep[];
+}
+
+export interface DumpMonitorsMessage {
+  readonly kind: typeof MessageKind.DumpMonitors;
+  readonly requestId: number;
+}
+
+export interface MonitorsDumpedMessage {
+  readonly kind: typeof MessageKind.MonitorsDumped;
+  readonly requestId: number;
+  readonly monitors: readonly MonitorState[];
+}
+
 /** Messages for the main thread, or passing through it. */
 export type ToMain =
   | TaskSettledMessage
@@ -178,15 +218,31 @@ export type ToMain =
   | HostingMessage
   | SpawnMessage
   | SpawnedMessage
-  | CloseActorMessage;
+  | CloseActorMessage
+  | DeadlockProbeMessage
+  | DeadlockVerdictMessage
+  | MonitorsDumpedMessage;
 
 /** Messages for a worker. */
-export type ToWorker = RunTaskMessage | ChildSettledMessage | CallMessage | CallResultMessage | ConstructMessage | SpawnedMessage;
+export type ToWorker =
+  | RunTaskMessage
+  | ChildSettledMessage
+  | CallMessage
+  | CallResultMessage
+  | ConstructMessage
+  | SpawnedMessage
+  | DeadlockProbeMessage
+  | DeadlockVerdictMessage
+  | DumpMonitorsMessage;
 
 /** What `workerData` carries to a new worker. */
 export interface WorkerStart {
   /** The worker's name in messages, e.g. `thread 3`. */
   readonly name: string;
+  /** Whether the worker tracks waits for deadlock detection, as `configure()` said. */
+  readonly deadlockDetection: boolean;
+  /** The process's monitor counter, so monitor ids are unique across threads. */
+  readonly monitorIds: SharedArrayBuffer;
 }
 
 /** Fails loudly on a message kind this side does not know: a version mismatch or a bug. */

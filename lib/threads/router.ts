@@ -4,6 +4,8 @@ import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { serveCall } from '../monitor/exported-monitors';
 import { settleCall } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
+import { callKey } from '../deadlock/monitor-call';
+import { deadlockDetector } from '../deadlock/wait-tracking';
 import { BatchedPort, receiveBatch } from './batched-port';
 import { MessageKind, type CallMessage, type ToMain, type ToWorker } from './protocol';
 import { serializeError } from './serialize-error';
@@ -60,6 +62,11 @@ export class Router implements Transport {
     link.calls.clear();
   }
 
+  /** The threads attached (alive) now. */
+  threads(): number[] {
+    return [...this.#links.keys()];
+  }
+
   /** Whether a thread is attached (alive) now. */
   has(threadId: number): boolean {
     return this.#links.has(threadId);
@@ -100,6 +107,13 @@ export class Router implements Transport {
         if (link.calls.delete(callKey(message.to, message.callId)) && link.calls.size === 0) this.hold(link.worker.threadId, -1);
         this.send(message.to, message);
         break;
+      case MessageKind.DeadlockProbe:
+      case MessageKind.DeadlockVerdict:
+        this.send(message.to, message);
+        break;
+      case MessageKind.MonitorsDumped:
+        runtime.dumpRequests.get(message.requestId)?.(message.monitors);
+        break;
       default:
         link.onMessage(message);
     }
@@ -112,6 +126,10 @@ export class Router implements Transport {
         break;
       case MessageKind.CallResult:
         settleCall(message);
+        break;
+      case MessageKind.DeadlockProbe:
+      case MessageKind.DeadlockVerdict:
+        deadlockDetector().receive(message);
         break;
       default:
         throw new Error(`safethread: the main thread cannot route ${message.kind} to itself`);
@@ -131,9 +149,4 @@ export class Router implements Transport {
       this.send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
     }
   }
-}
-
-/** One number per call in flight: thread ids and call ids stay far below 2^21 and 2^32. */
-function callKey(thread: number, callId: number): number {
-  return thread * 2 ** 32 + callId;
 }

@@ -1,6 +1,8 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { serveCall } from '../monitor/exported-monitors';
+import { deadlockDetector } from '../deadlock/wait-tracking';
+import { describeMonitors } from '../deadlock/monitor-dump';
 import { settleCall } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { passValue } from '../shareability/boundary';
@@ -21,8 +23,11 @@ import { findTask } from './task';
  * constructs its monitor when it is an actor, and reports how each of these ended.
  */
 const start = workerData as WorkerStart;
-runtime.threadName = start.name;
+// Several actors of one class would share a name; their thread id tells them apart in messages.
+runtime.threadName = start.name.startsWith('actor ') ? `${start.name} (thread ${threadId})` : start.name;
 runtime.threadId = threadId;
+runtime.poolOptions = { deadlockDetection: start.deadlockDetection };
+runtime.monitorIds = new Int32Array(start.monitorIds);
 const port = parentPort as NonNullable<typeof parentPort>;
 const outbox = new BatchedPort<ToMain>(port, (message, error) => {
   // A result that cannot be sent is reported as a failure of what it answers, never dropped.
@@ -52,6 +57,13 @@ port.on('message', (batch: readonly ToWorker[]) =>
         break;
       case MessageKind.Spawned:
         settleSpawn(message);
+        break;
+      case MessageKind.DeadlockProbe:
+      case MessageKind.DeadlockVerdict:
+        deadlockDetector().receive(message);
+        break;
+      case MessageKind.DumpMonitors:
+        outbox.send({ kind: MessageKind.MonitorsDumped, requestId: message.requestId, monitors: describeMonitors() });
         break;
       default:
         unknownMessage(message);

@@ -12,6 +12,7 @@ import {
   type ErrorCode,
 } from '../../lib';
 import { errorMessages, formatMessage } from '../../lib/errors/codes';
+import { describeCycle } from '../../lib/errors/deadlock-error';
 
 interface Case {
   readonly error: Error & { readonly code: string };
@@ -22,8 +23,8 @@ interface Case {
 }
 
 const cycle: readonly DeadlockStep[] = [
-  { monitor: 'Ping#1', method: 'start', thread: 'main' },
-  { monitor: 'Pong#2', method: 'reply', thread: 'thread 1' },
+  { monitor: 'Ping#1', method: 'start', thread: 'main', waitsFor: 'Pong#2' },
+  { monitor: 'Pong#2', method: 'reply', thread: 'thread 1', waitsFor: 'Ping#1' },
 ];
 
 /** One instance of every public error class, with what it must be. */
@@ -78,11 +79,14 @@ const cases: readonly Case[] = [
     message: 'the branch timed out after 250 ms',
   },
   {
-    error: new DeadlockError(cycle, 'Ping#1.start (main) -> Pong#2.reply (thread 1) -> Ping#1'),
+    error: new DeadlockError(cycle, describeCycle(cycle), 'Ping#1.stop (called by Pong#2.reply)'),
     name: 'DeadlockError',
     code: 'ERR_DEADLOCK',
     base: Error,
-    message: 'deadlock: Ping#1.start (main) -> Pong#2.reply (thread 1) -> Ping#1; this call was rejected to break the cycle',
+    message:
+      'deadlock: Ping#1.start (main) waits for Pong#2, held by Pong#2.reply (thread 1), which waits for Ping#1. ' +
+      'The call Ping#1.stop (called by Pong#2.reply) was rejected to break the cycle. ' +
+      "Take monitors in one fixed order, or declare the monitor @Monitor({ reentrant: 'chain' }) if a call chain must come back into it",
   },
   {
     error: new BranchError([new RangeError('a'), new TypeError('b')]),
@@ -157,9 +161,15 @@ describe('errors', () => {
 
   describe('DeadlockError', () => {
     it('keeps the cycle as data', () => {
-      const error = new DeadlockError(cycle, 'Ping#1 -> Pong#2 -> Ping#1');
+      const error = new DeadlockError(cycle, describeCycle(cycle), 'Ping#1.stop');
       expect(error.cycle).toEqual(cycle);
       expect(error.cycle.map((step) => step.monitor)).toEqual(['Ping#1', 'Pong#2']);
+    });
+
+    it('describes a monitor waiting for itself', () => {
+      expect(describeCycle([{ monitor: 'Ping#1', method: 'start', thread: 'main', waitsFor: 'Ping#1' }])).toBe(
+        'Ping#1.start (main) waits for Ping#1, which it holds itself',
+      );
     });
   });
 

@@ -86,10 +86,10 @@ describe('serializeError / deserializeError', () => {
 
     it('revives a DeadlockError with its cycle as data', () => {
       const cycle = Object.freeze([
-        Object.freeze({ monitor: 'Ping#1', method: 'start', thread: 'main' }),
-        Object.freeze({ monitor: 'Pong#2', method: 'reply', thread: 'thread 2' }),
+        Object.freeze({ monitor: 'Ping#1', method: 'start', thread: 'main', waitsFor: 'Pong#2' }),
+        Object.freeze({ monitor: 'Pong#2', method: 'reply', thread: 'thread 2', waitsFor: 'Ping#1' }),
       ]);
-      const revived = roundTripError(new DeadlockError(cycle, 'Ping#1.start -> Pong#2.reply -> Ping#1.start'));
+      const revived = roundTripError(new DeadlockError(cycle, 'Ping#1.start -> Pong#2.reply -> Ping#1.start', 'Ping#1.stop'));
       expect(revived).toBeInstanceOf(DeadlockError);
       expect((revived as DeadlockError).code).toBe('ERR_DEADLOCK');
       expect((revived as DeadlockError).cycle).toEqual(cycle);

@@ -1,0 +1,134 @@
+import { DeadlockError, describeCycle, type DeadlockStep } from '../errors/deadlock-error';
+import { MessageKind, type DeadlockProbeMessage as Probe, type DeadlockVerdictMessage as Verdict } from '../threads/protocol';
+import type { MonitorCall } from './monitor-call';
+
+/**
+ * Deadlock detection across threads: one wait-for graph whose edges stay on the threads where
+ * they are born, walked by probes (Chandy, Misra and Haas's edge chasing).
+ *
+ * Only a queued call can close a cycle: a turn's other waits are calls it has just made, new
+ * nodes with nothing behind them. So each time a call must queue, a probe starts from it: to the
+ * turns running in its monitor, to the calls each of those awaits, to their monitors' turns, and
+ * so on, hopping to another thread where a call went there. A probe that comes back to the call
+ * it started from has found a cycle; a probe that reaches a call that settled, or a turn with a
+ * live wait (a `sleep`), stops, as that part can still move. A cycle closes at once when its last
+ * wait is made, so detection needs no timeout and raises no false alarm on waits that can end.
+ *
+ * Of the queued calls in a cycle, the one that queued last is rejected with
+ * {@link DeadlockError} (PostgreSQL's "the last to wait detects"); the others proceed. Two
+ * probes that find the same cycle at once pick the same call, and rejecting it twice does
+ * nothing, so exactly one call fails.
+ */
+export class DeadlockDetector {
+  /** Calls of this thread's monitors, queued or running, by id. */
+  readonly calls = new Map<number, MonitorCall>();
+
+  constructor(
+    readonly threadId: number,
+    readonly threadName: string,
+    /** Sends a probe or a verdict to the detector of another thread. */
+    readonly send: (to: number, message: Probe | Verdict) => void,
+  ) {}
+
+  /**
+   * A call just queued behind its monitor's turns: look for a cycle through it. Looked at once
+   * this turn of the event loop is over, when the turns it passes have reached their next wait:
+   * a turn that makes a call and then starts a `sleep` to race it is not blocked on the call.
+   */
+  queued(call: MonitorCall): void {
+    setImmediate(() => this.probe(call));
+  }
+
+  /** Sends a probe from a queued call now. */
+  probe(call: MonitorCall): void {
+    if (call.state === 'queued' && this.calls.has(call.id)) this.follow({ origin: call.id, steps: [], queued: [], visited: [] }, call.id);
+  }
+
+  /**
+   * A turn's live wait ended while it still waits for calls: it may now be blocked, and close
+   * a cycle through its monitor. Looked at once the turn had a chance to go on, so a turn that
+   * raced a call against a timer and moved on is not mistaken for a blocked one.
+   */
+  resumed(turn: MonitorCall): void {
+    setImmediate(() => {
+      if (!this.calls.has(turn.id) || turn.liveWaits > 0 || turn.outgoing.size === 0) return;
+      for (const waiting of turn.monitor.queued) this.probe(waiting);
+    });
+  }
+
+  /** A probe from another thread arrived at one of this thread's calls. */
+  receive(message: Probe | Verdict): void {
+    if (message.kind === MessageKind.DeadlockProbe) this.follow(message.path, message.call);
+    else this.#reject(message.call, message.cycle);
+  }
+
+  /** Follows the probe to the call `id` of this thread. */
+  follow(path: ProbePath, id: number): void {
+    const call = this.calls.get(id);
+    if (call === undefined) return;
+    if (call.state === 'running') {
+      this.#visit(path, call);
+      return;
+    }
+    if (path.queued.length > 0 && id === path.origin) {
+      this.#found(path);
+      return;
+    }
+    // A loop that does not pass through the origin is another probe's business.
+    if (path.queued.some((entry) => entry.id === id)) return;
+    const next: ProbePath = {
+      ...path,
+      queued: [...path.queued, { id, thread: this.threadId, at: call.queuedAt, step: path.steps.length }],
+    };
+    for (const turn of call.monitor.running) this.#visit(next, turn);
+  }
+
+  /** A running turn: the probe goes on to every call it waits for, unless it can still resume by itself. */
+  #visit(path: ProbePath, turn: MonitorCall): void {
+    if (turn.liveWaits > 0 || path.visited.includes(turn.id)) return;
+    for (const [id, outgoing] of turn.outgoing) {
+      const step: DeadlockStep = { monitor: turn.monitor.label, method: turn.method, thread: this.threadName, waitsFor: outgoing.monitor };
+      const next: ProbePath = { ...path, steps: [...path.steps, step], visited: [...path.visited, turn.id] };
+      if (outgoing.thread === this.threadId) this.follow(next, id);
+      else this.send(outgoing.thread, { kind: MessageKind.DeadlockProbe, to: outgoing.thread, call: id, path: next });
+    }
+  }
+
+  /** A cycle: the call that queued last is rejected, its cycle told starting at its monitor's holder. */
+  #found(path: ProbePath): void {
+    let victim = path.queued[0] as QueuedEntry;
+    for (const entry of path.queued) {
+      if (entry.at > victim.at || (entry.at === victim.at && entry.id > victim.id)) victim = entry;
+    }
+    const cycle = [...path.steps.slice(victim.step), ...path.steps.slice(0, victim.step)];
+    if (victim.thread === this.threadId) this.#reject(victim.id, cycle);
+    else this.send(victim.thread, { kind: MessageKind.DeadlockVerdict, to: victim.thread, call: victim.id, cycle });
+  }
+
+  #reject(id: number, cycle: readonly DeadlockStep[]): void {
+    const call = this.calls.get(id);
+    // Already rejected by another probe of the same cycle, or no longer waiting.
+    if (call === undefined || call.state !== 'queued' || call.withdraw === undefined) return;
+    const last = cycle[cycle.length - 1] as DeadlockStep;
+    call.withdraw(new DeadlockError(cycle, describeCycle(cycle), `${call.monitor.label}.${call.method} (called by ${last.monitor}.${last.method})`));
+  }
+}
+
+/** Where a probe has been: the turns it passed (as steps) and the queued calls it met. */
+export interface ProbePath {
+  /** The queued call the probe started from. */
+  readonly origin: number;
+  readonly steps: readonly DeadlockStep[];
+  readonly queued: readonly QueuedEntry[];
+  /** Ids of the turns passed, so a loop elsewhere in the graph ends the probe. */
+  readonly visited: readonly number[];
+}
+
+/** A queued call a probe met, and the step at which it met it. */
+export interface QueuedEntry {
+  readonly id: number;
+  readonly thread: number;
+  readonly at: number;
+  /** The index in `steps` of the turn it waits for. */
+  readonly step: number;
+}

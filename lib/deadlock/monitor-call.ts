@@ -1,0 +1,55 @@
+/**
+ * A call to a monitor, seen from the thread the monitor lives on: a node of the wait-for graph.
+ *
+ * It exists from the moment the call reaches its monitor (queued or started at once) until it
+ * settles. While it runs it is a turn: it holds the monitor, and every monitor call it makes
+ * that has not settled yet is one of its waits (`outgoing`). While it is queued it waits for the
+ * turns running on its monitor. Those two kinds of edge are the whole graph; each lives on the
+ * thread where it is born, and {@link DeadlockDetector} walks them across threads.
+ */
+export interface MonitorCall {
+  /** Unique in the process: the calling thread's id and its call counter. */
+  readonly id: number;
+  readonly monitor: CalledMonitor;
+  /** The method's name in messages. */
+  readonly method: string;
+  /** Ids of the turns this call was made from, outermost first, and its own last. */
+  readonly chain: readonly number[];
+  /** The turn on this thread that made the call and waits for it, if any. */
+  readonly caller: MonitorCall | undefined;
+  state: 'queued' | 'running';
+  /** When it was queued (ms, comparable across threads): the last to wait is the one rejected. */
+  readonly queuedAt: number;
+  /** Monitor calls this turn made that have not settled, by call id: it waits for each of them. */
+  readonly outgoing: Map<number, OutgoingCall>;
+  /**
+   * Waits of this turn that end by themselves (a `sleep`): while one runs, the turn will resume
+   * whatever its calls do, so it is not blocked and no cycle through it is a deadlock yet.
+   */
+  liveWaits: number;
+  /** Takes a queued call out of its queue, rejecting it with `error`. */
+  withdraw: ((error: Error) => void) | undefined;
+}
+
+/** A call a turn waits for, on whichever thread its monitor lives. */
+export interface OutgoingCall {
+  readonly thread: number;
+  /** The called monitor, as `Class#id`. */
+  readonly monitor: string;
+  readonly method: string;
+}
+
+/** What the graph needs of a monitor: who runs in it and who waits for it. */
+export interface CalledMonitor {
+  /** `Class#id`. */
+  readonly label: string;
+  /** The turns inside it now: one, or several of one call chain when it is reentrant. */
+  readonly running: ReadonlySet<MonitorCall>;
+  /** Calls waiting for it, first come first. */
+  readonly queued: ReadonlySet<MonitorCall>;
+}
+
+/** One number per call in the process: thread ids and call counters stay far below 2^21 and 2^32. */
+export function callKey(thread: number, callId: number): number {
+  return thread * 2 ** 32 + callId;
+}
