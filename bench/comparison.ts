@@ -1,3 +1,5 @@
+import type { ComparisonResult } from './measure';
+
 /**
  * What a bench file declares: a comparison of a few cases measured side by side, and the
  * targets (from DESIGN.md, "Performance targets") that their ratios must meet.
@@ -104,6 +106,12 @@ export interface LatencyTrial {
    * when it should have rejected with a `CancelledError`), which fails the bench.
    */
   readonly verify?: (outcome: PromiseSettledResult<unknown>) => void | Promise<void>;
+  /**
+   * For an event that times itself where it happens (on another thread, or from a call made deep
+   * inside the event): reads the milliseconds it measured from its outcome, after {@link verify};
+   * the report shows them instead of the span from `fire()` to settling. Optional.
+   */
+  readonly timedMs?: (outcome: PromiseSettledResult<unknown>) => number;
 }
 
 /** One kind of event, timed once per round. */
@@ -151,4 +159,22 @@ export interface LatencyComparison {
   readonly setUp?: () => void | Promise<void>;
   /** Stops everything the comparison started, so the process can exit by itself. */
   readonly tearDown?: () => void | Promise<void>;
+}
+
+/*
+ * Comparisons across processes, for cases that cannot share one: a setting that changes the whole
+ * process for good once used (on Node 20, AsyncLocalStorage slows every promise of the process
+ * from its first use on). Each child process measures a {@link Comparison} of its own as usual,
+ * its cases interleaved, and the comparison puts the children's figures together.
+ * A figure across processes can only be a ratio of medians taken seconds apart, so it is coarser
+ * than a per-round ratio: the comparison's summary says which figures are which.
+ */
+
+/** Cases measured in child processes of their own, reported as one {@link Comparison}. */
+export interface ProcessesComparison {
+  readonly kind: 'processes';
+  /** Kebab-case, matched by the command-line filter. */
+  readonly name: string;
+  /** Runs the child processes one after the other and returns their figures as one result. */
+  readonly measure: (overrides: Partial<MeasureOptions>) => Promise<ComparisonResult>;
 }

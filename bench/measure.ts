@@ -233,7 +233,10 @@ export async function measureLatency(comparison: LatencyComparison, overrides: P
   }
 }
 
-/** Arms one event (untimed), times it from `fire()` to its settling, verifies and recovers (untimed). */
+/**
+ * Arms one event (untimed), times it from `fire()` to its settling (or takes the time it measured
+ * itself, see `LatencyTrial.timedMs`), verifies and recovers (untimed).
+ */
 async function timeEvent(comparisonName: string, latencyCase: LatencyCase): Promise<number> {
   const trial = await latencyCase.arm();
   let end: bigint | undefined;
@@ -257,7 +260,7 @@ async function timeEvent(comparisonName: string, latencyCase: LatencyCase): Prom
   const elapsedMs = Number((end ?? start) - start) / 1e6;
   await trial.verify?.(settled);
   await latencyCase.recover?.();
-  return elapsedMs;
+  return trial.timedMs?.(settled) ?? elapsedMs;
 }
 
 function summarizeLatency(comparison: LatencyComparison, options: LatencyOptions, samples: readonly (readonly number[])[]): LatencyResult {

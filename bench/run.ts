@@ -1,9 +1,10 @@
-import type { Comparison, LatencyComparison, MeasureOptions } from './comparison';
+import type { Comparison, LatencyComparison, MeasureOptions, ProcessesComparison } from './comparison';
 import { measure, measureLatency, type ComparisonResult, type LatencyResult } from './measure';
 import { createReport, formatResult, formatSummary } from './report';
 import { cancelLatencyCooperative, cancelLatencyForced } from './cancel-latency';
 import { cpuChildren } from './cpu-children';
 import { crossThreadCall } from './cross-thread-call';
+import { deadlockDetectionLatency, deadlockTrackingOverhead } from './deadlock-detection';
 import { largeValue } from './large-value';
 import { pipelinedCalls } from './pipelined-calls';
 import { sameThreadCall } from './same-thread-call';
@@ -19,10 +20,11 @@ import { tokenRead } from './token-read';
  * With `--check` the exit code is 1 when a target is missed.
  *
  * A new bench is a file exporting a function that returns a {@link Comparison} (or, for the time
- * single events take, a {@link LatencyComparison}); add it here. Of the options, latency
- * comparisons take only `--rounds`.
+ * single events take, a {@link LatencyComparison}; for cases that each need a process of their own,
+ * a {@link ProcessesComparison}); add it here. Of the options, latency comparisons take only
+ * `--rounds`; a processes comparison passes them on to its children.
  */
-const ALL_COMPARISONS: readonly (() => Comparison | LatencyComparison)[] = [
+const ALL_COMPARISONS: readonly (() => Comparison | LatencyComparison | ProcessesComparison)[] = [
   sameThreadCall,
   shareabilityCheck,
   tokenRead,
@@ -32,6 +34,8 @@ const ALL_COMPARISONS: readonly (() => Comparison | LatencyComparison)[] = [
   largeValue,
   cancelLatencyCooperative,
   cancelLatencyForced,
+  deadlockDetectionLatency,
+  deadlockTrackingOverhead,
 ];
 
 /** A mistake on the command line: reported by its message alone, without a stack. */
@@ -84,7 +88,8 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const results: (ComparisonResult | LatencyResult)[] = [];
   for (const comparison of selected) {
-    const result = comparison.kind === 'latency' ? await measureLatency(comparison, overrides) : await measure(comparison, overrides);
+    const result =
+      comparison.kind === 'latency' ? await measureLatency(comparison, overrides) : comparison.kind === 'processes' ? await comparison.measure(overrides) : await measure(comparison, overrides);
     results.push(result);
     console.log(`${formatResult(result)}\n`);
   }

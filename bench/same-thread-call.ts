@@ -28,7 +28,8 @@ interface Order {
 /** Lines in the frozen argument: large enough that walking it would dwarf the call. */
 const ORDER_LINES = 10_000;
 
-class PlainCounter {
+// Both counters are exported for bench/deadlock-detection.ts, which times the same calls in child processes.
+export class PlainCounter {
   #count = 0;
 
   async increment(): Promise<number> {
@@ -42,7 +43,7 @@ class PlainCounter {
 }
 
 @Monitor
-class MonitorCounter {
+export class MonitorCounter {
   #count = 0;
 
   @monitorMethod

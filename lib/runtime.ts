@@ -10,6 +10,7 @@ import type { ChildRequests } from './threads/child-requests';
 import type { Transport } from './threads/transport';
 import type { LocalMonitor } from './monitor/local-monitor';
 import type { PendingCall } from './monitor/remote-monitor';
+import type { StreamObserver } from './monitor/monitor-endpoint';
 import type { CancellationToken } from './cancellation/cancellation-token';
 import type { DeadlockDetector } from './deadlock/detector';
 import type { MonitorCall } from './deadlock/monitor-call';
@@ -108,6 +109,10 @@ export class Runtime {
   readonly exportedMonitors = new Map<number, LocalMonitor>();
   /** References to monitors on other threads, by `thread:id`, so that one monitor has one reference here. */
   readonly remoteReferences = new Map<string, WeakRef<object>>();
+  /** Streams of this thread's monitors that subscribers on other threads receive, by caller key; each value ends one. */
+  readonly servedStreams = new Map<number, () => void>();
+  /** Subscriptions made from this thread to streams on other threads, by subscription id, until they end. */
+  readonly pendingStreams = new Map<number, StreamObserver>();
   /** Calls made from this thread to monitors on other threads, until they settle. */
   readonly pendingCalls = new Map<number, PendingCall>();
   nextCallId = 1;

@@ -20,7 +20,7 @@ import type { MonitorCall } from './monitor-call';
  * nothing, so exactly one call fails.
  */
 export class DeadlockDetector {
-  /** Calls of this thread's monitors, queued or running, by id. */
+  /** Calls of this thread's monitors that probes and verdicts from elsewhere may name: calls from other threads, and queued calls. */
   readonly calls = new Map<number, MonitorCall>();
 
   constructor(
@@ -41,7 +41,7 @@ export class DeadlockDetector {
 
   /** Sends a probe from a queued call now. */
   probe(call: MonitorCall): void {
-    if (call.state === 'queued' && this.calls.has(call.id)) this.follow({ origin: call.id, steps: [], queued: [], visited: [] }, call.id);
+    if (call.state === 'queued') this.#at({ origin: call.id, steps: [], queued: [], visited: [] }, call);
   }
 
   /**
@@ -51,7 +51,7 @@ export class DeadlockDetector {
    */
   resumed(turn: MonitorCall): void {
     setImmediate(() => {
-      if (!this.calls.has(turn.id) || turn.liveWaits > 0 || turn.outgoing.size === 0) return;
+      if (turn.state !== 'running' || turn.liveWaits > 0 || turn.outgoing.size === 0) return;
       for (const waiting of turn.monitor.queued) this.probe(waiting);
     });
   }
@@ -65,7 +65,12 @@ export class DeadlockDetector {
   /** Follows the probe to the call `id` of this thread. */
   follow(path: ProbePath, id: number): void {
     const call = this.calls.get(id);
-    if (call === undefined) return;
+    if (call !== undefined) this.#at(path, call);
+  }
+
+  #at(path: ProbePath, call: MonitorCall): void {
+    const { id } = call;
+    if (call.state === 'ended') return;
     if (call.state === 'running') {
       this.#visit(path, call);
       return;
@@ -89,7 +94,8 @@ export class DeadlockDetector {
     for (const [id, outgoing] of turn.outgoing) {
       const step: DeadlockStep = { monitor: turn.monitor.label, method: turn.method, thread: this.threadName, waitsFor: outgoing.monitor };
       const next: ProbePath = { ...path, steps: [...path.steps, step], visited: [...path.visited, turn.id] };
-      if (outgoing.thread === this.threadId) this.follow(next, id);
+      if (outgoing.call !== undefined) this.#at(next, outgoing.call);
+      else if (outgoing.thread === this.threadId) this.follow(next, id);
       else this.send(outgoing.thread, { kind: MessageKind.DeadlockProbe, to: outgoing.thread, call: id, path: next });
     }
   }

@@ -7,29 +7,54 @@
  * turns running on its monitor. Those two kinds of edge are the whole graph; each lives on the
  * thread where it is born, and {@link DeadlockDetector} walks them across threads.
  */
-export interface MonitorCall {
-  /** Unique in the process: the calling thread's id and its call counter. */
-  readonly id: number;
-  readonly monitor: CalledMonitor;
-  /** The method's name in messages. */
-  readonly method: string;
-  /** Ids of the turns this call was made from, outermost first, and its own last. */
-  readonly chain: readonly number[];
-  /** The turn on this thread that made the call and waits for it, if any. */
-  readonly caller: MonitorCall | undefined;
-  state: 'queued' | 'running';
+export class MonitorCall {
+  state: 'queued' | 'running' | 'ended' = 'queued';
   /** When it was queued (ms, comparable across threads): the last to wait is the one rejected. */
-  readonly queuedAt: number;
-  /** Monitor calls this turn made that have not settled, by call id: it waits for each of them. */
-  readonly outgoing: Map<number, OutgoingCall>;
+  queuedAt = 0;
   /**
    * Waits of this turn that end by themselves (a `sleep`): while one runs, the turn will resume
    * whatever its calls do, so it is not blocked and no cycle through it is a deadlock yet.
    */
-  liveWaits: number;
+  liveWaits = 0;
   /** Takes a queued call out of its queue, rejecting it with `error`. */
-  withdraw: ((error: Error) => void) | undefined;
+  withdraw: ((error: Error) => void) | undefined = undefined;
+  /** Whether the thread's detector finds it by id: calls from other threads, and queued calls. */
+  listed = false;
+  #chain: readonly number[] | undefined;
+  #outgoing: Map<number, OutgoingCall> | undefined;
+
+  constructor(
+    /** Unique in the process: the calling thread's id and its call counter. */
+    readonly id: number,
+    readonly monitor: CalledMonitor,
+    /** The method's name in messages. */
+    readonly method: string,
+    /** The turn on this thread that made the call and waits for it, if any. */
+    readonly caller: MonitorCall | undefined,
+    /** Ids of the turns this call was made from, outermost first. */
+    readonly callerChain: readonly number[] | undefined,
+  ) {}
+
+  /** Ids of the turns this call was made from, outermost first, and its own last; made when first asked. */
+  get chain(): readonly number[] {
+    return (this.#chain ??= this.callerChain === undefined ? [this.id] : [...this.callerChain, this.id]);
+  }
+
+  /** Monitor calls this turn made that have not settled, by call id: it waits for each of them. */
+  get outgoing(): ReadonlyMap<number, OutgoingCall> {
+    return this.#outgoing ?? NO_CALLS;
+  }
+
+  waitFor(id: number, call: OutgoingCall): void {
+    (this.#outgoing ??= new Map()).set(id, call);
+  }
+
+  stopWaitingFor(id: number): void {
+    this.#outgoing?.delete(id);
+  }
 }
+
+const NO_CALLS: ReadonlyMap<number, OutgoingCall> = new Map();
 
 /** A call a turn waits for, on whichever thread its monitor lives. */
 export interface OutgoingCall {
@@ -37,6 +62,8 @@ export interface OutgoingCall {
   /** The called monitor, as `Class#id`. */
   readonly monitor: string;
   readonly method: string;
+  /** The call itself, when it is on this thread. */
+  readonly call?: MonitorCall;
 }
 
 /** What the graph needs of a monitor: who runs in it and who waits for it. */
@@ -44,7 +71,7 @@ export interface CalledMonitor {
   /** `Class#id`. */
   readonly label: string;
   /** The turns inside it now: one, or several of one call chain when it is reentrant. */
-  readonly running: ReadonlySet<MonitorCall>;
+  readonly running: Iterable<MonitorCall>;
   /** Calls waiting for it, first come first. */
   readonly queued: ReadonlySet<MonitorCall>;
 }

@@ -1,5 +1,5 @@
 import { DefinitionError } from '../errors/definition-error';
-import type { MethodMark } from '../monitor/monitor-plan';
+import { isStreamMethod, type MethodMark } from '../monitor/monitor-plan';
 import { runtime } from '../runtime';
 import type { CheckedMonitorMethod } from '../shareability/shareable-type';
 import type { MonitorMethodOptions } from '../types';
@@ -28,6 +28,13 @@ export interface MonitorMethodDecorator extends MonitorMethodDecoratorFunction {
  * queued, the result before it is returned. Declare the method `async`: a parameter or result
  * type that is never shareable (`string[]`, `Map`, `Date`) is a compile error at the decorator.
  *
+ * A method declared without `async` is a stream method: it returns an rxjs `Observable` of
+ * shareable values. A call through a reference returns an Observable at once, on any thread;
+ * each subscription runs the method in a turn on the monitor's thread (the turn ends once the
+ * method's Observable is subscribed), values, error and completion arrive in order, and
+ * unsubscribing reaches the producer's teardown. There is no backpressure: values are pushed
+ * as they come; use a `Channel` when the producer must wait for the consumer.
+ *
  * Works bare and as a factory, under TC39 standard decorators and legacy `experimentalDecorators`.
  *
  * @example
@@ -37,6 +44,7 @@ export interface MonitorMethodDecorator extends MonitorMethodDecoratorFunction {
  *   #count = 0;
  *   @monitorMethod async increment(): Promise<number> { return ++this.#count; }
  *   @monitorMethod({ name: 'read' }) async get(): Promise<number> { return this.#count; }
+ *   @monitorMethod ticks(count: number): Observable<number> { return interval(10).pipe(take(count)); }
  * }
  * ```
  */
@@ -90,6 +98,7 @@ function markMethod(original: Function, key: string, options: MonitorMethodOptio
     original: original as MethodMark['original'],
     key,
     displayName: options.name ?? key,
+    stream: isStreamMethod(original),
     installed: undefined as unknown as Function,
   };
   mark.installed = {

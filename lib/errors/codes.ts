@@ -25,6 +25,8 @@ export const errorMessages = {
     `@Monitor class ${className} has no @monitorMethod methods, so nothing could ever call it; mark the methods callers use with @monitorMethod`,
   ERR_MONITOR_METHOD_NOT_ASYNC: (method: string, received: string) =>
     `${method} returns ${received}, not a Promise or an Observable; declare the monitor method async`,
+  ERR_STREAM_METHOD_NOT_OBSERVABLE: (method: string, received: string) =>
+    `${method} is a stream method (declared without async), but it returned ${received}, not an Observable; return an Observable, or declare the method async to return a promise`,
   ERR_SUBCLASS_NOT_MONITOR: (subclass: string, base: string) =>
     `class ${subclass} extends @Monitor class ${base} but is not itself a @Monitor; add @Monitor to ${subclass}`,
 

@@ -6,10 +6,10 @@ import { CancellationToken } from '../cancellation/cancellation-token';
 import { decode, encode } from '../threads/serialize';
 import { transfer } from '../shareability/transfer';
 import { serializeError } from '../threads/serialize-error';
-import { MessageKind, type CallMessage, type MonitorMarker } from '../threads/protocol';
+import { MessageKind, type CallMessage, type Encoded, type MonitorMarker, type StreamEventMessage, type SubscribeMessage, type UnsubscribeMessage } from '../threads/protocol';
 import { transport } from '../threads/transport';
 import { callKey } from '../deadlock/monitor-call';
-import { LocalMonitor } from './local-monitor';
+import { LocalMonitor, type CallOrigin } from './local-monitor';
 import type { MonitorEndpoint } from './monitor-endpoint';
 import { RemoteMonitor } from './remote-monitor';
 
@@ -36,13 +36,12 @@ export function exportReference(endpoint: MonitorEndpoint): MonitorMarker {
     label: monitor.label,
     className: plan.className,
     location: plan.location,
-    methods: [...plan.methods.values()].map((mark) => [mark.key, mark.displayName] as const),
+    methods: [...plan.methods.values()].map((mark) => [mark.key, mark.displayName, mark.stream] as const),
   };
 }
 
 /** Runs a call that arrived from another thread and sends back how it ended. */
 export function serveCall(message: CallMessage): void {
-  const monitor = runtime.exportedMonitors.get(message.monitor);
   const fail = (error: unknown) =>
     transport().send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
   const reply = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
@@ -55,10 +54,82 @@ export function serveCall(message: CallMessage): void {
       fail(error);
     }
   };
-  if (monitor === undefined) {
-    reply({ ok: false, error: new MonitorClosedError(message.label, `it no longer exists on ${runtime.threadName}`) });
+  const arrived = unpack(message);
+  if (arrived instanceof Error) {
+    fail(arrived);
     return;
   }
+  arrived.monitor.serve(message.method, arrived.args, arrived.origin).then(
+    (value) => reply({ ok: true, value }),
+    (error: unknown) => reply({ ok: false, error }),
+  );
+}
+
+/**
+ * Subscribes, for a subscriber on another thread, to a stream method of a monitor here: each
+ * value, the error or the completion goes back as a message, until either side ends it.
+ */
+export function serveSubscribe(message: SubscribeMessage): void {
+  const key = callKey(message.from, message.callId);
+  const send = (event: StreamEventMessage, transfer?: TransferListItem[]) => transport().send(message.from, event, transfer);
+  let ended = false;
+  let subscription: { unsubscribe(): void } | undefined;
+  const end = () => {
+    ended = true;
+    runtime.servedStreams.delete(key);
+  };
+  const fail = (error: unknown) => {
+    end();
+    send({ kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
+  };
+  const arrived = unpack(message);
+  if (arrived instanceof Error) {
+    fail(arrived);
+    return;
+  }
+  subscription = arrived.monitor.stream(message.method, arrived.args, arrived.origin).subscribe({
+    next: (value) => {
+      if (ended) return;
+      const transfer: TransferListItem[] = [];
+      let encoded: Encoded;
+      try {
+        encoded = encode(value, transfer);
+      } catch (error) {
+        // A value that cannot travel ends the stream with why, at both ends.
+        fail(error);
+        subscription?.unsubscribe();
+        return;
+      }
+      send({ kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'next', value: encoded }, transfer);
+    },
+    error: (error) => {
+      if (!ended) fail(error);
+    },
+    complete: () => {
+      if (ended) return;
+      end();
+      send({ kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'complete' });
+    },
+  });
+  if (ended) subscription.unsubscribe();
+  else {
+    const live = subscription;
+    runtime.servedStreams.set(key, () => live.unsubscribe());
+  }
+}
+
+/** The subscriber ended its subscription: the producer's teardown runs here. */
+export function serveUnsubscribe(message: UnsubscribeMessage): void {
+  const key = callKey(message.from, message.callId);
+  const stop = runtime.servedStreams.get(key);
+  runtime.servedStreams.delete(key);
+  stop?.();
+}
+
+/** What a call or a subscription from another thread needs: its monitor, its arguments and who makes it. */
+function unpack(message: CallMessage | SubscribeMessage): { monitor: LocalMonitor; args: unknown[]; origin: CallOrigin } | Error {
+  const monitor = runtime.exportedMonitors.get(message.monitor);
+  if (monitor === undefined) return new MonitorClosedError(message.label, `it no longer exists on ${runtime.threadName}`);
   let args: unknown[];
   let token: CancellationToken | undefined;
   try {
@@ -66,19 +137,11 @@ export function serveCall(message: CallMessage): void {
     args = message.args.map((encoded) => ('moved' in encoded ? transfer(encoded.moved) : decode(encoded)));
     token = message.token === undefined ? undefined : (decode(message.token) as CancellationToken);
   } catch (error) {
-    reply({ ok: false, error });
-    return;
+    return error instanceof Error ? error : new Error(String(error));
   }
   // A call whose caller gave up while it travelled never runs.
-  if (token?.cancelled) {
-    reply({ ok: false, error: new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${runtime.threadName})`) });
-    return;
-  }
+  if (token?.cancelled) return new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${runtime.threadName})`);
   // The call runs under the caller's token and job; its chain says which turns wait for it.
   const context = token === undefined && message.job === undefined ? undefined : { token: token ?? CancellationToken.none, job: message.job };
-  const call = monitor.serve(message.method, args, { id: callKey(message.from, message.callId), context, caller: undefined, chain: message.chain });
-  call.then(
-    (value) => reply({ ok: true, value }),
-    (error: unknown) => reply({ ok: false, error }),
-  );
+  return { monitor, args, origin: { id: callKey(message.from, message.callId), context, caller: undefined, chain: message.chain, remote: true } };
 }

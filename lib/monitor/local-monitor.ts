@@ -6,8 +6,8 @@ import { runtime, type AmbientContext } from '../runtime';
 import { passArguments, passValue } from '../shareability/boundary';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import { deadlockDetector, emitMonitorEvent, tracksWaits } from '../deadlock/wait-tracking';
-import { callKey, type CalledMonitor, type MonitorCall } from '../deadlock/monitor-call';
-import type { MonitorEndpoint } from './monitor-endpoint';
+import { callKey, MonitorCall, type CalledMonitor } from '../deadlock/monitor-call';
+import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { TurnQueue } from './turn-queue';
 
@@ -33,7 +33,10 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   #closed: string | undefined;
   /** The reference `new` returned, which stands for this monitor wherever it goes. */
   reference: object | undefined;
-  readonly running = new Set<MonitorCall>();
+  /** The turn holding the monitor; a plain field, not a set, since that is the hot path. */
+  #holder: MonitorCall | undefined;
+  /** Turns running beside the holder: calls that re-entered from its chain, or any call of a concurrent monitor. */
+  #beside: Set<MonitorCall> | undefined;
   readonly queued = new Set<MonitorCall>();
   readonly label: string;
 
@@ -51,16 +54,71 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     this.#closed ??= why;
   }
 
-  /** A call through a reference on this thread: its caller is the turn running now, if any. */
-  call(method: string, args: unknown[]): Promise<unknown> {
-    const context = runtime.ambient.getStore();
-    const caller = context?.call;
-    const id = callKey(runtime.threadId, runtime.nextCallId++);
-    return this.serve(method, args, { id, context, caller, chain: caller?.chain });
+  /** The turns inside the monitor now. */
+  get running(): MonitorCall[] {
+    const turns = this.#beside === undefined ? [] : [...this.#beside];
+    if (this.#holder !== undefined) turns.unshift(this.#holder);
+    return turns;
   }
 
-  /** Runs a call, whether made here or arrived from another thread. */
-  serve(method: string, args: unknown[], origin: CallOrigin): Promise<unknown> {
+  /** A call through a reference on this thread: its caller is the turn running now, if any. */
+  call(method: string, args: unknown[]): Promise<unknown> {
+    return this.serve(method, args, this.#originHere());
+  }
+
+  /**
+   * A stream method's Observable. Each subscription is a call: it queues like any other, and its
+   * turn runs the method and subscribes to the Observable it returns, then ends, so a long stream
+   * does not hold the monitor. Each value is checked for shareability on its way out.
+   */
+  stream(method: string, args: unknown[], origin?: CallOrigin): Subscribable {
+    const where = this.#entryOf(method).where;
+    const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
+    return streamAsObservable((observer) => {
+      let inner: { unsubscribe(): void } | undefined;
+      let stopped = false;
+      const forward = {
+        next: (value: unknown) => {
+          if (stopped) return;
+          try {
+            observer.next(passValue(value, where, 'value'));
+          } catch (error) {
+            stop();
+            observer.error(error);
+          }
+        },
+        error: (error: unknown) => observer.error(error),
+        complete: () => observer.complete(),
+      };
+      const stop = () => {
+        stopped = true;
+        inner?.unsubscribe();
+      };
+      const subscribe: TurnBody = (instance, original, callArgs) => {
+        // Unsubscribed while it waited for its turn: the method never runs.
+        if (stopped) return Promise.resolve();
+        const result = original.apply(instance, callArgs);
+        if (!isSubscribable(result)) throw new DefinitionError('ERR_STREAM_METHOD_NOT_OBSERVABLE', where, describeResult(result));
+        inner = result.subscribe(forward);
+        if (stopped) inner.unsubscribe();
+        return Promise.resolve();
+      };
+      this.serve(method, args, origin ?? this.#originHere(), subscribe).catch((error: unknown) => {
+        if (!stopped) observer.error(error);
+      });
+      return stop;
+    });
+  }
+
+  /** A call through a reference on this thread: its caller is the turn running now, if any. */
+  #originHere(): CallOrigin {
+    const context = runtime.ambient.getStore();
+    const caller = context?.call;
+    return { id: callKey(runtime.threadId, runtime.nextCallId++), context, caller, chain: undefined, remote: false };
+  }
+
+  /** Runs a call, whether made here or arrived from another thread; `body` runs the method (a stream call subscribes). */
+  serve(method: string, args: unknown[], origin: CallOrigin, body: TurnBody = callMethod): Promise<unknown> {
     if (this.#closed !== undefined) return Promise.reject(new MonitorClosedError(this.label, this.#closed));
     const entry = this.#entryOf(method);
     try {
@@ -68,32 +126,26 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     } catch (error) {
       return Promise.reject(error);
     }
-    const call: MonitorCall = {
-      id: origin.id,
-      monitor: this,
-      method: entry.mark.displayName,
-      chain: origin.chain === undefined ? [origin.id] : [...origin.chain, origin.id],
-      caller: origin.caller,
-      state: 'queued',
-      queuedAt: 0,
-      outgoing: new Map(),
-      liveWaits: 0,
-      withdraw: undefined,
-    };
-    origin.caller?.outgoing.set(call.id, { thread: runtime.threadId, monitor: this.label, method: call.method });
+    const call = new MonitorCall(origin.id, this, entry.mark.displayName, origin.caller, origin.chain);
+    origin.caller?.waitFor(call.id, { thread: runtime.threadId, monitor: this.label, method: call.method, call });
+    if (origin.remote && tracksWaits()) this.#list(call);
+    if (this.plan.concurrent === true) return this.#run(call, entry, args, origin.context, body, true);
     if (this.#turns.free) {
       this.#turns.hold();
-      return this.#run(call, entry, args, origin.context);
+      return this.#run(call, entry, args, origin.context, body, false);
     }
-    if (this.plan.reentrant === 'chain' && this.#heldByChainOf(origin.chain)) return this.#run(call, entry, args, origin.context);
-    return this.#queue(call, entry, args, origin.context);
+    if (this.plan.reentrant === 'chain' && this.#calledByATurnHere(call)) return this.#run(call, entry, args, origin.context, body, true);
+    return this.#queue(call, entry, args, origin.context, body);
   }
 
-  /** Whether a turn running here is one of the calls the new call was made from. */
-  #heldByChainOf(chain: readonly number[] | undefined): boolean {
-    if (chain === undefined) return false;
-    for (const turn of this.running) if (chain.includes(turn.id)) return true;
-    return false;
+  /** Whether the call comes, through any number of monitors, from a turn running here. */
+  #calledByATurnHere(call: MonitorCall): boolean {
+    const running = this.running;
+    const isHere = (id: number) => running.some((turn) => turn.id === id);
+    let from: MonitorCall = call;
+    for (; from.caller !== undefined; from = from.caller) if (isHere(from.caller.id)) return true;
+    // The rest of the chain is on other threads: it came with the call.
+    return from.callerChain?.some(isHere) ?? false;
   }
 
   /**
@@ -102,14 +154,14 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
    * {@link CancelledError} if its token is cancelled while it waits, or with a
    * {@link DeadlockError} if its wait closes a cycle.
    */
-  #queue(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined): Promise<unknown> {
+  #queue(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined, body: TurnBody): Promise<unknown> {
     const token = context?.token;
     const cancelled = (reason: unknown) => new CancelledError(reason, `${entry.where} (waiting for ${this.label})`);
     if (token?.cancelled) {
       this.#forget(call);
       return Promise.reject(cancelled(token.reason));
     }
-    (call as { queuedAt: number }).queuedAt = performance.timeOrigin + performance.now();
+    call.queuedAt = performance.timeOrigin + performance.now();
     return new Promise((resolve, reject) => {
       let withdrawn = false;
       const withdraw = (error: Error) => {
@@ -125,7 +177,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
       const stopWatching = token?.onCancel((reason) => withdraw(cancelled(reason)));
       this.queued.add(call);
       const detector = tracksWaits() ? deadlockDetector() : undefined;
-      detector?.calls.set(call.id, call);
+      if (detector !== undefined) this.#list(call);
       this.#turns.enter(() => {
         // The token may have been cancelled on another thread a moment ago, before this thread heard of it.
         if (!withdrawn && token?.cancelled) withdraw(cancelled(token.reason));
@@ -142,7 +194,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
           reject(new MonitorClosedError(this.label, this.#closed));
           return;
         }
-        this.#run(call, entry, args, context).then(resolve, reject);
+        this.#run(call, entry, args, context, body, false).then(resolve, reject);
       });
       if (call.state === 'queued' && !withdrawn) {
         if (runtime.monitorEventListeners.size !== 0) emitMonitorEvent({ kind: 'queued', monitor: this.label, method: call.method, thread: runtime.threadName, call: call.id });
@@ -152,10 +204,10 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   }
 
   /** Runs the method in a turn; the promise settles after the turn ended. */
-  #run(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined): Promise<unknown> {
+  #run(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined, body: TurnBody, beside: boolean): Promise<unknown> {
     call.state = 'running';
-    this.running.add(call);
-    if (tracksWaits()) deadlockDetector().calls.set(call.id, call);
+    if (beside) (this.#beside ??= new Set()).add(call);
+    else this.#holder = call;
     // A reentrant monitor needs to know the chain a call comes from, whether or not waits are tracked.
     const carry = tracksWaits() || this.plan.reentrant === 'chain';
     if (runtime.monitorEventListeners.size !== 0) emitMonitorEvent({ kind: 'turn', monitor: this.label, method: call.method, thread: runtime.threadName, call: call.id });
@@ -163,8 +215,8 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     try {
       // The turn carries its call through every await, so the calls it makes are known as its waits.
       result = carry
-        ? runtime.ambient.run({ token: context?.token ?? CancellationToken.none, job: context?.job, call }, () => entry.mark.original.apply(this.#instance, args))
-        : entry.mark.original.apply(this.#instance, args);
+        ? runtime.ambient.run({ token: context?.token ?? CancellationToken.none, job: context?.job, call }, () => body(this.#instance, entry.mark.original, args))
+        : body(this.#instance, entry.mark.original, args);
     } catch (error) {
       this.#end(call);
       return Promise.reject(error);
@@ -187,15 +239,23 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
 
   /** A turn ended: the monitor passes on once no turn of it runs. */
   #end(call: MonitorCall): void {
-    this.running.delete(call);
+    if (this.#holder === call) this.#holder = undefined;
+    else this.#beside?.delete(call);
     this.#forget(call);
-    if (this.running.size === 0) this.#turns.release();
+    if (this.#holder === undefined && (this.#beside === undefined || this.#beside.size === 0) && this.plan.concurrent !== true) this.#turns.release();
+  }
+
+  /** Lets probes and verdicts from elsewhere find the call by its id. */
+  #list(call: MonitorCall): void {
+    call.listed = true;
+    deadlockDetector().calls.set(call.id, call);
   }
 
   /** The call left the graph: its caller no longer waits for it. */
   #forget(call: MonitorCall): void {
-    if (tracksWaits()) deadlockDetector().calls.delete(call.id);
-    call.caller?.outgoing.delete(call.id);
+    call.state = 'ended';
+    if (call.listed) deadlockDetector().calls.delete(call.id);
+    call.caller?.stopWaitingFor(call.id);
   }
 
   #entryOf(method: string): MethodEntry {
@@ -216,8 +276,19 @@ export interface CallOrigin {
   readonly context: AmbientContext | undefined;
   /** The turn of this thread that made the call, if one did. */
   readonly caller: MonitorCall | undefined;
-  /** Ids of the turns the call was made from, outermost first. */
+  /** Ids of the turns the call was made from, outermost first, when they are on another thread. */
   readonly chain: readonly number[] | undefined;
+  /** Whether it arrived from another thread, whose probes will name it by id. */
+  readonly remote: boolean;
+}
+
+/** What a turn runs: the method itself, or for a stream call, the method and a subscription to its result. */
+type TurnBody = (instance: object, original: (...args: unknown[]) => unknown, args: unknown[]) => unknown;
+
+const callMethod: TurnBody = (instance, original, args) => original.apply(instance, args);
+
+function isSubscribable(value: unknown): value is Subscribable {
+  return typeof value === 'object' && value !== null && typeof (value as Subscribable).subscribe === 'function';
 }
 
 interface MethodEntry {
@@ -233,6 +304,6 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 function describeResult(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
-  if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'object'}`;
-  return `a ${typeof value}`;
+  const name = typeof value === 'object' ? (value as object).constructor?.name || Object.prototype.toString.call(value).slice(8, -1) : typeof value;
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
 }

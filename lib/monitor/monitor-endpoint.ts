@@ -10,4 +10,18 @@ export interface MonitorEndpoint {
   readonly plan: MonitorPlan;
   /** Runs `method` with `args` in a turn of the monitor; settles with its result or error. */
   call(method: string, args: unknown[]): Promise<unknown>;
+  /** A stream method's Observable: each subscription runs `method` in a turn and forwards what it emits. */
+  stream(method: string, args: unknown[]): Subscribable;
+}
+
+/** What a stream call returns: an rxjs Observable (typed loosely here, to keep rxjs out of the core). */
+export interface Subscribable {
+  subscribe(observer: Partial<StreamObserver>): { unsubscribe(): void };
+}
+
+/** The three signals of a stream, as rxjs's Observer has them. */
+export interface StreamObserver {
+  next(value: unknown): void;
+  error(error: unknown): void;
+  complete(): void;
 }

@@ -13,6 +13,11 @@ export interface MethodMark {
   readonly key: string;
   /** The name in messages: the `name` option, or the key. */
   readonly displayName: string;
+  /**
+   * Whether it is a stream method: declared without `async`, it returns an Observable, and a
+   * call through a reference returns an Observable at once, whose subscriptions run the method.
+   */
+  readonly stream: boolean;
 }
 
 /** What `@Monitor` records about a class. */
@@ -24,10 +29,26 @@ export interface MonitorPlan {
   /** Every monitor method reachable on an instance, by key, the most derived first. */
   readonly methods: ReadonlyMap<string, MethodMark>;
   readonly reentrant: false | 'chain';
+  /**
+   * Calls never queue and never hold the monitor (internal: a channel's core, whose waits must
+   * not block the calls that end them). Its methods keep their state consistent between awaits.
+   */
+  concurrent?: boolean;
   /** The class the user wrote. */
   readonly original: Function;
   /** The class that replaces it: `new` on it returns a reference. */
   decorated?: Function;
+}
+
+/**
+ * Whether a method is a stream method: one not declared `async`. Async methods compiled for
+ * targets older than ES2017 are plain functions calling a helper; those count as async too.
+ */
+export function isStreamMethod(method: Function): boolean {
+  const kind = Object.prototype.toString.call(method);
+  if (kind === '[object AsyncFunction]' || kind === '[object AsyncGeneratorFunction]') return false;
+  const source = Function.prototype.toString.call(method);
+  return !source.includes('__awaiter(') && !source.includes('asyncToGenerator(');
 }
 
 /**

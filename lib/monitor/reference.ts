@@ -19,9 +19,9 @@ const ASYNC_DISPOSE: symbol = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDis
 export function createReference(endpoint: MonitorEndpoint): object {
   const { plan, label } = endpoint;
   const prototype = (plan.decorated as Function).prototype as object;
-  const callers = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  for (const key of plan.methods.keys()) {
-    callers.set(key, (...args: unknown[]) => endpoint.call(key, args));
+  const callers = new Map<string, (...args: unknown[]) => unknown>();
+  for (const [key, mark] of plan.methods) {
+    callers.set(key, mark.stream ? (...args: unknown[]) => endpoint.stream(key, args) : (...args: unknown[]) => endpoint.call(key, args));
   }
   const describe = () => `[monitor ${label}]`;
   const dispose = () => close(reference);

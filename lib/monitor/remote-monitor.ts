@@ -3,13 +3,13 @@ import { findMonitorClass } from '../decorators/monitor';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
-import { MessageKind, type CallResultMessage, type MonitorMarker } from '../threads/protocol';
+import { MessageKind, type CallMessage, type CallResultMessage, type MonitorMarker, type StreamEventMessage } from '../threads/protocol';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import { decode, encode, encodeAll } from '../threads/serialize';
 import { appendCallerFrames, deserializeError } from '../threads/serialize-error';
 import { transport } from '../threads/transport';
 import { callKey, type MonitorCall } from '../deadlock/monitor-call';
-import type { MonitorEndpoint } from './monitor-endpoint';
+import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { createReference } from './reference';
 
@@ -59,6 +59,44 @@ export class RemoteMonitor implements MonitorEndpoint {
   }
 
   #send(method: string, args: unknown[]): Promise<unknown> {
+    const { message, transfer, caller } = this.#message(method, args);
+    return new Promise((resolve, reject) => {
+      runtime.pendingCalls.set(message.callId, { resolve, reject, caller });
+      // A turn making the call waits for it: an edge of the wait-for graph, until the reply.
+      caller?.waitFor(callKey(runtime.threadId, message.callId), { thread: this.marker.thread, monitor: this.label, method: (this.plan.methods.get(method) as MethodMark).displayName });
+      transport().send(this.marker.thread, { kind: MessageKind.Call, ...message }, transfer);
+    });
+  }
+
+  /**
+   * A stream method's Observable: each subscription sends a subscribe message, receives the
+   * stream's events until it ends, and unsubscribing tells the owner thread, whose producer's
+   * teardown then runs. Arguments are checked at each subscription, when they are sent.
+   */
+  stream(method: string, args: unknown[]): Subscribable {
+    const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
+    return streamAsObservable((observer) => {
+      let prepared: Prepared;
+      try {
+        prepared = this.#message(method, args);
+      } catch (error) {
+        observer.error(error);
+        return () => undefined;
+      }
+      const { message, transfer } = prepared;
+      runtime.pendingStreams.set(message.callId, observer);
+      transport().send(this.marker.thread, { kind: MessageKind.Subscribe, ...message }, transfer);
+      return () => {
+        // Still live: the owner must stop producing.
+        if (runtime.pendingStreams.delete(message.callId)) {
+          transport().send(this.marker.thread, { kind: MessageKind.Unsubscribe, to: this.marker.thread, from: runtime.threadId, callId: message.callId });
+        }
+      };
+    });
+  }
+
+  /** What a call or a subscription sends: checked, encoded arguments, and the caller's token, job and chain. */
+  #message(method: string, args: unknown[]): Prepared {
     passArguments(this.#where(method), args);
     const callId = runtime.nextCallId++;
     const transfer: TransferListItem[] = [];
@@ -67,29 +105,56 @@ export class RemoteMonitor implements MonitorEndpoint {
     const context = runtime.ambient.getStore();
     const token = context?.token ?? CancellationToken.none;
     const encodedToken = token.shared.memory === undefined ? undefined : encode(token, transfer);
-    // A turn making the call waits for it: an edge of the wait-for graph, until the reply.
     const caller = context?.call;
-    caller?.outgoing.set(callKey(runtime.threadId, callId), { thread: this.marker.thread, monitor: this.label, method: (this.plan.methods.get(method) as MethodMark).displayName });
-    return new Promise((resolve, reject) => {
-      runtime.pendingCalls.set(callId, { resolve, reject, caller });
-      transport().send(
-        this.marker.thread,
-        {
-          kind: MessageKind.Call,
-          to: this.marker.thread,
-          from: runtime.threadId,
-          callId,
-          monitor: this.marker.id,
-          label: this.label,
-          method,
-          args: encoded,
-          token: encodedToken,
-          job: context?.job,
-          chain: caller?.chain,
-        },
-        transfer,
-      );
-    });
+    return {
+      message: {
+        to: this.marker.thread,
+        from: runtime.threadId,
+        callId,
+        monitor: this.marker.id,
+        label: this.label,
+        method,
+        args: encoded,
+        token: encodedToken,
+        job: context?.job,
+        chain: caller?.chain,
+      },
+      transfer,
+      caller,
+    };
+  }
+}
+
+interface Prepared {
+  readonly message: Omit<CallMessage, 'kind'>;
+  readonly transfer: TransferListItem[];
+  readonly caller: MonitorCall | undefined;
+}
+
+/** Passes a stream's event to its subscriber on this thread; an error or the completion ends it. */
+export function settleStreamEvent(message: StreamEventMessage): void {
+  const observer = runtime.pendingStreams.get(message.callId);
+  if (observer === undefined) return;
+  switch (message.event) {
+    case 'next': {
+      let value: unknown;
+      try {
+        value = decode(message.value);
+      } catch (error) {
+        runtime.pendingStreams.delete(message.callId);
+        observer.error(error);
+        return;
+      }
+      observer.next(value);
+      break;
+    }
+    case 'error':
+      runtime.pendingStreams.delete(message.callId);
+      observer.error(deserializeError(message.error));
+      break;
+    case 'complete':
+      runtime.pendingStreams.delete(message.callId);
+      observer.complete();
   }
 }
 
@@ -98,7 +163,7 @@ export function settleCall(message: CallResultMessage): void {
   const pending = runtime.pendingCalls.get(message.callId);
   if (pending === undefined) return;
   runtime.pendingCalls.delete(message.callId);
-  pending.caller?.outgoing.delete(callKey(runtime.threadId, message.callId));
+  pending.caller?.stopWaitingFor(callKey(runtime.threadId, message.callId));
   if (message.ok) {
     try {
       pending.resolve(decode(message.value));
@@ -135,7 +200,7 @@ function planFor(marker: MonitorMarker): MonitorPlan {
       // The reference still works without the class: only instanceof is lost.
     }
   }
-  const methods = new Map(marker.methods.map(([key, displayName]) => [key, { key, displayName, original: unreachable }] as const));
+  const methods = new Map(marker.methods.map(([key, displayName, stream]) => [key, { key, displayName, stream, original: unreachable }] as const));
   const decorated = class {};
   Object.defineProperty(decorated, 'name', { value: marker.className });
   return { className: marker.className, location: marker.location, methods, reentrant: false, original: decorated, decorated };
@@ -146,9 +211,17 @@ function unreachable(): never {
 }
 
 function closedEndpoint(marker: MonitorMarker): MonitorEndpoint {
+  const closed = () => new MonitorClosedError(marker.label, `it no longer exists on ${runtime.threadName}`);
   return {
     label: marker.label,
     plan: planFor(marker),
-    call: () => Promise.reject(new MonitorClosedError(marker.label, `it no longer exists on ${runtime.threadName}`)),
+    call: () => Promise.reject(closed()),
+    stream: () => {
+      const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
+      return streamAsObservable((observer) => {
+        observer.error(closed());
+        return () => undefined;
+      });
+    },
   };
 }

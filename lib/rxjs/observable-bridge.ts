@@ -1,6 +1,7 @@
 import { Observable } from 'rxjs';
 import type { CancellationToken } from '../cancellation/cancellation-token';
 import type { MonitorEvent } from '../deadlock/wait-tracking';
+import type { StreamObserver } from '../monitor/monitor-endpoint';
 
 /**
  * Where safethread meets rxjs: the one module that imports it, loaded only when a feature that
@@ -24,4 +25,9 @@ export function monitorEventsAsObservable(listeners: Set<(event: MonitorEvent) =
     listeners.add(listener);
     return () => listeners.delete(listener);
   });
+}
+
+/** A stream call as an Observable: `start` runs for each subscription and returns its teardown. */
+export function streamAsObservable(start: (observer: StreamObserver) => () => void): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => start(subscriber));
 }

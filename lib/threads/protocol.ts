@@ -41,6 +41,12 @@ export const MessageKind = {
   DeadlockProbe: 'deadlock-probe',
   /** any -> any (routed): a probe found a cycle; reject this queued call of that thread. */
   DeadlockVerdict: 'deadlock-verdict',
+  /** any -> any (routed): subscribe to a stream method of a monitor. */
+  Subscribe: 'subscribe',
+  /** any -> any (routed): a stream's value, error or completion, for its subscriber. */
+  StreamEvent: 'stream-event',
+  /** any -> any (routed): the subscriber is gone; end the stream at its producer. */
+  Unsubscribe: 'unsubscribe',
   /** main -> worker: describe your monitors for `dumpMonitors()`. */
   DumpMonitors: 'dump-monitors',
   /** worker -> main: this thread's monitors. */
@@ -67,8 +73,8 @@ export interface MonitorMarker {
   readonly label: string;
   readonly className: string;
   readonly location: ClassLocation | undefined;
-  /** `[key, name in messages]` of each monitor method. */
-  readonly methods: readonly (readonly [string, string])[];
+  /** `[key, name in messages, whether it is a stream method]` of each monitor method. */
+  readonly methods: readonly (readonly [string, string, boolean])[];
 }
 
 /** A `@shareable` instance as it travels: its class and its fields. */
@@ -181,6 +187,24 @@ export interface CloseActorMessage {
   readonly thread: number;
 }
 
+/** A subscription to a stream method: like a call, but answered by stream events until it ends. */
+export type SubscribeMessage = Omit<CallMessage, 'kind'> & { readonly kind: typeof MessageKind.Subscribe };
+
+/** What a stream did, for the subscriber `to`; `callId` is the subscription's. */
+export type StreamEventMessage = { readonly kind: typeof MessageKind.StreamEvent; readonly to: number; readonly callId: number } & (
+  | { readonly event: 'next'; readonly value: Encoded }
+  | { readonly event: 'error'; readonly error: SerializedError }
+  | { readonly event: 'complete' }
+);
+
+/** The subscriber `from` ended its subscription `callId` to a stream on thread `to`. */
+export interface UnsubscribeMessage {
+  readonly kind: typeof MessageKind.Unsubscribe;
+  readonly to: number;
+  readonly from: number;
+  readonly callId: number;
+}
+
 /** A deadlock probe travelling to the thread of call `call`. */
 export interface DeadlockProbeMessage {
   readonly kind: typeof MessageKind.DeadlockProbe;
@@ -221,7 +245,10 @@ export type ToMain =
   | CloseActorMessage
   | DeadlockProbeMessage
   | DeadlockVerdictMessage
-  | MonitorsDumpedMessage;
+  | MonitorsDumpedMessage
+  | SubscribeMessage
+  | StreamEventMessage
+  | UnsubscribeMessage;
 
 /** Messages for a worker. */
 export type ToWorker =
@@ -233,7 +260,10 @@ export type ToWorker =
   | SpawnedMessage
   | DeadlockProbeMessage
   | DeadlockVerdictMessage
-  | DumpMonitorsMessage;
+  | DumpMonitorsMessage
+  | SubscribeMessage
+  | StreamEventMessage
+  | UnsubscribeMessage;
 
 /** What `workerData` carries to a new worker. */
 export interface WorkerStart {

@@ -1,13 +1,13 @@
 import type { Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
-import { serveCall } from '../monitor/exported-monitors';
-import { settleCall } from '../monitor/remote-monitor';
+import { serveCall, serveSubscribe, serveUnsubscribe } from '../monitor/exported-monitors';
+import { settleCall, settleStreamEvent } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { callKey } from '../deadlock/monitor-call';
 import { deadlockDetector } from '../deadlock/wait-tracking';
 import { BatchedPort, receiveBatch } from './batched-port';
-import { MessageKind, type CallMessage, type ToMain, type ToWorker } from './protocol';
+import { MessageKind, type CallMessage, type SubscribeMessage, type ToMain, type ToWorker } from './protocol';
 import { serializeError } from './serialize-error';
 import type { Transport } from './transport';
 
@@ -27,6 +27,8 @@ interface Link {
   readonly onMessage: (message: ToMain) => void;
   /** Calls in flight to this thread, by {@link callKey}. */
   readonly calls: Map<number, CallMessage>;
+  /** Streams of this thread's monitors that are live, by {@link callKey} of their subscription. */
+  readonly streams: Map<number, SubscribeMessage>;
   /** How many waits hold this worker: it is referenced while any does. */
   holds: number;
 }
@@ -43,6 +45,7 @@ export class Router implements Transport {
       port: new BatchedPort<ToWorker>(worker, (message, error) => this.#undeliverable(worker.threadId, message, error)),
       onMessage,
       calls: new Map(),
+      streams: new Map(),
       holds: 0,
     };
     this.#links.set(worker.threadId, link);
@@ -57,9 +60,21 @@ export class Router implements Transport {
     const link = this.#links.get(threadId);
     this.#links.delete(threadId);
     this.#gone.set(threadId, why);
+    // Subscriptions the dead thread made end at their producers.
+    for (const other of this.#links.values()) {
+      for (const [key, stream] of other.streams) if (stream.from === threadId) this.#endStream(other, key, true);
+    }
+    for (const [key, stop] of runtime.servedStreams) {
+      if (Math.floor(key / 2 ** 32) === threadId) {
+        runtime.servedStreams.delete(key);
+        stop();
+      }
+    }
     if (link === undefined) return;
     for (const call of link.calls.values()) this.#closed(call, why);
     link.calls.clear();
+    for (const stream of link.streams.values()) this.#streamClosed(stream, why);
+    link.streams.clear();
   }
 
   /** The threads attached (alive) now. */
@@ -95,6 +110,16 @@ export class Router implements Transport {
       link.calls.set(callKey(message.from, message.callId), message);
       if (link.calls.size === 1) this.hold(to, 1);
     }
+    if (message.kind === MessageKind.Subscribe) {
+      if (link === undefined) {
+        this.#streamClosed(message, this.#gone.get(to) ?? 'its thread is gone');
+        return;
+      }
+      link.streams.set(callKey(message.from, message.callId), message);
+      // A live stream holds its producer's thread, as a call in flight does.
+      if (link.streams.size === 1) this.hold(to, 1);
+    }
+    if (message.kind === MessageKind.Unsubscribe && link !== undefined) this.#endStream(link, callKey(message.from, message.callId), false);
     link?.port.send(message as ToWorker, transfer);
   }
 
@@ -107,6 +132,12 @@ export class Router implements Transport {
         if (link.calls.delete(callKey(message.to, message.callId)) && link.calls.size === 0) this.hold(link.worker.threadId, -1);
         this.send(message.to, message);
         break;
+      case MessageKind.StreamEvent:
+        if (message.event !== 'next') this.#endStream(link, callKey(message.to, message.callId), false);
+        this.send(message.to, message);
+        break;
+      case MessageKind.Subscribe:
+      case MessageKind.Unsubscribe:
       case MessageKind.DeadlockProbe:
       case MessageKind.DeadlockVerdict:
         this.send(message.to, message);
@@ -127,6 +158,15 @@ export class Router implements Transport {
       case MessageKind.CallResult:
         settleCall(message);
         break;
+      case MessageKind.Subscribe:
+        serveSubscribe(message);
+        break;
+      case MessageKind.StreamEvent:
+        settleStreamEvent(message);
+        break;
+      case MessageKind.Unsubscribe:
+        serveUnsubscribe(message);
+        break;
       case MessageKind.DeadlockProbe:
       case MessageKind.DeadlockVerdict:
         deadlockDetector().receive(message);
@@ -143,7 +183,27 @@ export class Router implements Transport {
     queueMicrotask(() => this.send(call.from, { kind: MessageKind.CallResult, to: call.from, callId: call.callId, ok: false, error }));
   }
 
+  /** A stream ended (or its subscriber left): the link forgets it, and tells its producer when asked. */
+  #endStream(link: Link, key: number, tellProducer: boolean): void {
+    const stream = link.streams.get(key);
+    if (stream === undefined) return;
+    link.streams.delete(key);
+    if (link.streams.size === 0) this.hold(link.worker.threadId, -1);
+    if (tellProducer) link.port.send({ kind: MessageKind.Unsubscribe, to: stream.to, from: stream.from, callId: stream.callId });
+  }
+
+  /** Ends a stream whose monitor's thread is gone, for its subscriber. */
+  #streamClosed(stream: SubscribeMessage, why: string): void {
+    const error = serializeError(new MonitorClosedError(stream.label, why), runtime.threadName);
+    queueMicrotask(() => this.send(stream.from, { kind: MessageKind.StreamEvent, to: stream.from, callId: stream.callId, event: 'error', error }));
+  }
+
   #undeliverable(threadId: number, message: ToWorker, error: unknown): void {
+    if (message.kind === MessageKind.Subscribe) {
+      const link = this.#links.get(threadId);
+      if (link !== undefined) this.#endStream(link, callKey(message.from, message.callId), false);
+      this.send(message.from, { kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
+    }
     if (message.kind === MessageKind.Call) {
       this.#links.get(threadId)?.calls.delete(callKey(message.from, message.callId));
       this.send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });

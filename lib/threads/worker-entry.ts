@@ -1,9 +1,9 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
-import { serveCall } from '../monitor/exported-monitors';
+import { serveCall, serveSubscribe, serveUnsubscribe } from '../monitor/exported-monitors';
 import { deadlockDetector } from '../deadlock/wait-tracking';
 import { describeMonitors } from '../deadlock/monitor-dump';
-import { settleCall } from '../monitor/remote-monitor';
+import { settleCall, settleStreamEvent } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { passValue } from '../shareability/boundary';
 import { BatchedPort, receiveBatch } from './batched-port';
@@ -57,6 +57,15 @@ port.on('message', (batch: readonly ToWorker[]) =>
         break;
       case MessageKind.Spawned:
         settleSpawn(message);
+        break;
+      case MessageKind.Subscribe:
+        serveSubscribe(message);
+        break;
+      case MessageKind.StreamEvent:
+        settleStreamEvent(message);
+        break;
+      case MessageKind.Unsubscribe:
+        serveUnsubscribe(message);
         break;
       case MessageKind.DeadlockProbe:
       case MessageKind.DeadlockVerdict:

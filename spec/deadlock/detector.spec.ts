@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DeadlockError } from '../../lib';
 import { DeadlockDetector } from '../../lib/deadlock/detector';
-import type { CalledMonitor, MonitorCall } from '../../lib/deadlock/monitor-call';
+import { MonitorCall, type CalledMonitor } from '../../lib/deadlock/monitor-call';
 import type { DeadlockProbeMessage, DeadlockVerdictMessage } from '../../lib/threads/protocol';
 
 /**
@@ -29,21 +29,16 @@ class World {
     spec.calls.forEach((shape, index) => {
       const monitor = monitors[shape.monitor] as CalledMonitor & { running: Set<MonitorCall>; queued: Set<MonitorCall> };
       const thread = this.threadOf(index);
-      const call: MonitorCall = {
-        id: index,
-        monitor,
-        method: `m${index}`,
-        chain: [index],
-        caller: undefined,
-        state: shape.running ? 'running' : 'queued',
-        queuedAt: index,
-        outgoing: new Map(),
-        liveWaits: shape.sleeping ? 1 : 0,
-        withdraw: (error) => {
-          this.rejected.push({ id: index, error });
-          monitor.queued.delete(call);
-          (this.detectors[thread] as DeadlockDetector).calls.delete(index);
-        },
+      const call = new MonitorCall(index, monitor, `m${index}`, undefined, undefined);
+      call.state = shape.running ? 'running' : 'queued';
+      call.queuedAt = index;
+      call.liveWaits = shape.sleeping ? 1 : 0;
+      call.listed = true;
+      call.withdraw = (error) => {
+        this.rejected.push({ id: index, error });
+        monitor.queued.delete(call);
+        call.state = 'ended';
+        (this.detectors[thread] as DeadlockDetector).calls.delete(index);
       };
       (shape.running ? monitor.running : monitor.queued).add(call);
       (this.detectors[thread] as DeadlockDetector).calls.set(index, call);
@@ -52,7 +47,7 @@ class World {
     spec.calls.forEach((shape, index) => {
       for (const target of shape.waitsFor) {
         const callee = this.calls[target] as MonitorCall;
-        (this.calls[index] as MonitorCall).outgoing.set(target, { thread: this.threadOf(target), monitor: callee.monitor.label, method: callee.method });
+        (this.calls[index] as MonitorCall).waitFor(target, { thread: this.threadOf(target), monitor: callee.monitor.label, method: callee.method });
       }
     });
   }

@@ -1,4 +1,5 @@
 import { DefinitionError, freeze, Monitor, monitorMethod, type MonitorMethodOptions, ShareabilityError } from '../../lib';
+import { firstValueFrom, isObservable, of, type Observable } from 'rxjs';
 import { decoratorMode } from '../helpers/decorator-mode';
 import { latch, settle } from '../helpers/latch';
 
@@ -266,46 +267,45 @@ describe('@monitorMethod', () => {
   });
 
   describe('what the method returns', () => {
-    it('rejects the call of a non-async method that returns a plain value, and the monitor stays usable', async () => {
+    it('treats a method declared without async as a stream method: a result that is not an Observable errors its subscription only', async () => {
       @Monitor
       class Account {
-        @monitorMethod({ name: 'balance' }) readBalance(): Promise<number> {
-          return 42 as unknown as Promise<number>;
-        }
-        @monitorMethod close(): Promise<void> {
-          return undefined as unknown as Promise<void>;
+        @monitorMethod({ name: 'balance' }) readBalance(): Observable<number> {
+          return 42 as unknown as Observable<number>;
         }
         @monitorMethod async ok(): Promise<string> {
           return 'ok';
         }
       }
       const account = new Account();
-      let call: Promise<number> | undefined;
-      expect(() => {
-        call = account.readBalance();
-      }).not.toThrow();
+      const balance = account.readBalance();
+      expect(isObservable(balance)).toBe(true);
       const queued = account.ok();
-      const error = await failureOf(() => call);
+      const error = await failureOf(() => firstValueFrom(balance));
       expect(error).toBeInstanceOf(DefinitionError);
       expect(error).toMatchObject({
-        code: 'ERR_MONITOR_METHOD_NOT_ASYNC',
-        message: 'Account.balance returns a number, not a Promise or an Observable; declare the monitor method async',
+        code: 'ERR_STREAM_METHOD_NOT_OBSERVABLE',
+        message:
+          'Account.balance is a stream method (declared without async), but it returned a number, not an Observable; return an Observable, or declare the method async to return a promise',
       });
-      await expect(account.close()).rejects.toThrow('Account.close returns undefined, not a Promise or an Observable; declare the monitor method async');
       await expect(queued).resolves.toBe('ok');
       await expect(account.ok()).resolves.toBe('ok');
     });
 
-    it('accepts a non-async method that returns a promise, and holds the monitor until it settles', async () => {
+    it('takes an async method compiled for an old target (a plain function calling __awaiter) as a promise method, holding the monitor until it settles', async () => {
       const gate = latch<number>();
       const order: string[] = [];
+      // What TypeScript emits for an async method below ES2017, reduced to its shape.
+      const __awaiter = <T>(body: () => Promise<T>): Promise<T> => body();
       @Monitor
       class Vault {
         @monitorMethod open(): Promise<number> {
-          order.push('open started');
-          return gate.promise.then((code) => {
-            order.push('open settled');
-            return code;
+          return __awaiter(() => {
+            order.push('open started');
+            return gate.promise.then((code) => {
+              order.push('open settled');
+              return code;
+            });
           });
         }
         @monitorMethod async peek(): Promise<string> {
@@ -324,26 +324,24 @@ describe('@monitorMethod', () => {
       expect(order).toEqual(['open started', 'open settled', 'peek']);
     });
 
-    it('turns a synchronous throw into the rejection of that call only', async () => {
+    it('turns a synchronous throw of a stream method into the error of that subscription only', async () => {
       @Monitor
       class Parser {
-        @monitorMethod parse(text: string): Promise<number> {
+        @monitorMethod parse(text: string): Observable<number> {
           const value = Number(text);
           if (Number.isNaN(value)) throw new SyntaxError(`not a number: ${text}`);
-          return Promise.resolve(value);
+          return of(value);
         }
       }
       const parser = new Parser();
-      let bad: Promise<number> | undefined;
+      let bad: Observable<number> | undefined;
       expect(() => {
         bad = parser.parse('x');
       }).not.toThrow();
-      const good = parser.parse('4');
-      const error = await failureOf(() => bad);
+      const error = await failureOf(() => firstValueFrom(bad as Observable<number>));
       expect(error).toBeInstanceOf(SyntaxError);
       expect((error as Error).message).toBe('not a number: x');
-      await expect(good).resolves.toBe(4);
-      await expect(parser.parse('5')).resolves.toBe(5);
+      await expect(firstValueFrom(parser.parse('4'))).resolves.toBe(4);
     });
   });
 });

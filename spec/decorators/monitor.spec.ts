@@ -1,4 +1,5 @@
 import { DefinitionError, freeze, Monitor, MonitorAccessError, monitorMethod, ShareabilityError } from '../../lib';
+import { firstValueFrom, type Observable } from 'rxjs';
 import { latch, settle } from '../helpers/latch';
 
 @Monitor
@@ -130,7 +131,8 @@ describe('@Monitor', () => {
         @monitorMethod async hold(): Promise<void> {
           await gate.promise;
         }
-        @monitorMethod throwsSync(): Promise<void> {
+        // A stream method that throws before returning releases the monitor synchronously.
+        @monitorMethod throwsSync(): Observable<void> {
           throw new TypeError('sync');
         }
         @monitorMethod async ok(): Promise<string> {
@@ -140,7 +142,7 @@ describe('@Monitor', () => {
       const thrower = new Thrower();
       const held = thrower.hold();
       // Queued behind the holder, they all run back to back when it releases.
-      const failures = Array.from({ length: 20_000 }, () => thrower.throwsSync());
+      const failures = Array.from({ length: 20_000 }, () => firstValueFrom(thrower.throwsSync()));
       const ok = thrower.ok();
       gate.open();
       await held;
@@ -149,19 +151,23 @@ describe('@Monitor', () => {
       await expect(ok).resolves.toBe('ok');
     });
 
-    it('rejects a monitor method that is not async, naming it, and stays usable', async () => {
+    it('rejects an async generator, which is neither a promise nor a stream method, naming it, and stays usable', async () => {
       @Monitor
       class Sync {
-        @monitorMethod returnsNumber(): Promise<number> {
-          return 42 as unknown as Promise<number>;
+        // @ts-expect-error: the types refuse it too
+        @monitorMethod async *numbers(): AsyncGenerator<number> {
+          return;
         }
         @monitorMethod async ok(): Promise<string> {
           return 'ok';
         }
       }
       const sync = new Sync();
-      await expect(sync.returnsNumber()).rejects.toThrow(DefinitionError);
-      await expect(sync.returnsNumber()).rejects.toThrow('Sync.returnsNumber returns a number, not a Promise or an Observable; declare the monitor method async');
+      const call = sync.numbers() as unknown as Promise<unknown>;
+      await expect(call).rejects.toThrow(DefinitionError);
+      await expect(sync.numbers() as unknown as Promise<unknown>).rejects.toThrow(
+        'Sync.numbers returns an AsyncGenerator, not a Promise or an Observable; declare the monitor method async',
+      );
       await expect(sync.ok()).resolves.toBe('ok');
     });
   });
