@@ -28,6 +28,9 @@ export { CancellationToken } from './cancellation/cancellation-token';
 export { currentToken } from './cancellation/current-token';
 export { sleep, type SleepOptions } from './cancellation/sleep';
 
+// Channels
+export { Channel, type ChannelWaitOptions } from './channel/channel';
+
 // Deadlocks and diagnostics
 export { dumpMonitors, MonitorDump, type MonitorState, type TurnState, type QueuedCallState } from './deadlock/monitor-dump';
 export { monitorEvents, type MonitorEvent } from './deadlock/wait-tracking';
@@ -39,6 +42,7 @@ export { MonitorAccessError, type MonitorAccessErrorCode } from './errors/monito
 export { MonitorClosedError } from './errors/monitor-closed-error';
 export { CancelledError, TimeoutError } from './errors/cancelled-error';
 export { DeadlockError, type DeadlockStep } from './errors/deadlock-error';
+export { ChannelClosedError, type ChannelClosedErrorCode } from './errors/channel-closed-error';
 export { BranchError } from './errors/branch-error';
 export { ThreadCrashError } from './errors/thread-crash-error';
 export type { ErrorCode } from './errors/codes';

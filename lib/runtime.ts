@@ -53,6 +53,8 @@ export class Runtime {
   readonly transfers = new WeakMap<object, { readonly buffer: ArrayBuffer; used: boolean }>();
   /** Objects that protect themselves (tokens, channels) and so may cross threads as they are. */
   readonly selfProtecting = new WeakSet<object>();
+  /** The core (a monitor reference) and capacity behind each channel handle on this thread. */
+  readonly channelCores = new WeakMap<object, { readonly core: object; readonly capacity: number }>();
   /** Classes whose instances all protect themselves, so a parameter declared as one is fine. */
   readonly selfProtectingClasses = new WeakSet<Function>();
   /**

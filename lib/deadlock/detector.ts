@@ -45,6 +45,26 @@ export class DeadlockDetector {
   }
 
   /**
+   * A running turn just started to wait for another call of the graph (a channel wait, which
+   * waits for the turn on the channel's other side): look for a cycle through it, as for a
+   * queued call. It can be rejected like one, through its `withdraw`.
+   */
+  waiting(turn: MonitorCall): void {
+    setImmediate(() => {
+      if (turn.state !== 'running' || turn.withdraw === undefined || turn.liveWaits > 0) return;
+      const path: ProbePath = { origin: turn.id, steps: [], queued: [{ id: turn.id, thread: this.threadId, at: turn.queuedAt, step: 0 }], visited: [] };
+      this.#visit(path, turn);
+    });
+  }
+
+  /** Lets probes and verdicts from other threads find the call by its id. */
+  list(call: MonitorCall): void {
+    if (call.listed) return;
+    call.listed = true;
+    this.calls.set(call.id, call);
+  }
+
+  /**
    * A turn's live wait ended while it still waits for calls: it may now be blocked, and close
    * a cycle through its monitor. Looked at once the turn had a chance to go on, so a turn that
    * raced a call against a timer and moved on is not mistaken for a blocked one.
@@ -72,7 +92,8 @@ export class DeadlockDetector {
     const { id } = call;
     if (call.state === 'ended') return;
     if (call.state === 'running') {
-      this.#visit(path, call);
+      if (id === path.origin && path.steps.length > 0) this.#found(path);
+      else this.#visit(path, call);
       return;
     }
     if (path.queued.length > 0 && id === path.origin) {
@@ -91,6 +112,11 @@ export class DeadlockDetector {
   /** A running turn: the probe goes on to every call it waits for, unless it can still resume by itself. */
   #visit(path: ProbePath, turn: MonitorCall): void {
     if (turn.liveWaits > 0 || path.visited.includes(turn.id)) return;
+    // Back at the waiting turn a probe started from: the cycle closes through it.
+    if (path.steps.length > 0 && turn.id === path.origin) {
+      this.#found(path);
+      return;
+    }
     for (const [id, outgoing] of turn.outgoing) {
       const step: DeadlockStep = { monitor: turn.monitor.label, method: turn.method, thread: this.threadName, waitsFor: outgoing.monitor };
       const next: ProbePath = { ...path, steps: [...path.steps, step], visited: [...path.visited, turn.id] };
@@ -114,7 +140,7 @@ export class DeadlockDetector {
   #reject(id: number, cycle: readonly DeadlockStep[]): void {
     const call = this.calls.get(id);
     // Already rejected by another probe of the same cycle, or no longer waiting.
-    if (call === undefined || call.state !== 'queued' || call.withdraw === undefined) return;
+    if (call === undefined || call.withdraw === undefined) return;
     const last = cycle[cycle.length - 1] as DeadlockStep;
     call.withdraw(new DeadlockError(cycle, describeCycle(cycle), `${call.monitor.label}.${call.method} (called by ${last.monitor}.${last.method})`));
   }

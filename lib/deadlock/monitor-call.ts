@@ -20,6 +20,8 @@ export class MonitorCall {
   withdraw: ((error: Error) => void) | undefined = undefined;
   /** Whether the thread's detector finds it by id: calls from other threads, and queued calls. */
   listed = false;
+  /** The monitor of the turn that made it on another thread, as `Class#id` (`caller` names a local one). */
+  callerMonitor: string | undefined = undefined;
   #chain: readonly number[] | undefined;
   #outgoing: Map<number, OutgoingCall> | undefined;
 

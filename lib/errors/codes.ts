@@ -54,6 +54,10 @@ export const errorMessages = {
   ERR_TIMEOUT: (what: string, ms: number) => `${what} timed out after ${ms} ms`,
 
   // Deadlock.
+  ERR_CHANNEL_CLOSED: (channel: string) =>
+    `${channel} is closed: no value can be put in it any more. Stop producing when it is closed (catch ChannelClosedError), or close it only once every producer is done`,
+  ERR_CHANNEL_DRAINED: (channel: string) =>
+    `${channel} is closed and every value in it was taken: get() has nothing more to give. Iterate with for await, which ends here quietly`,
   ERR_DEADLOCK: (cycle: string, call: string) =>
     `deadlock: ${cycle}. The call ${call} was rejected to break the cycle. Take monitors in one fixed order, or declare the monitor @Monitor({ reentrant: 'chain' }) if a call chain must come back into it`,
 

@@ -143,5 +143,5 @@ function unpack(message: CallMessage | SubscribeMessage): { monitor: LocalMonito
   if (token?.cancelled) return new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${runtime.threadName})`);
   // The call runs under the caller's token and job; its chain says which turns wait for it.
   const context = token === undefined && message.job === undefined ? undefined : { token: token ?? CancellationToken.none, job: message.job };
-  return { monitor, args, origin: { id: callKey(message.from, message.callId), context, caller: undefined, chain: message.chain, remote: true } };
+  return { monitor, args, origin: { id: callKey(message.from, message.callId), context, caller: undefined, chain: message.chain, callerMonitor: message.callerMonitor, remote: true } };
 }

@@ -114,7 +114,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   #originHere(): CallOrigin {
     const context = runtime.ambient.getStore();
     const caller = context?.call;
-    return { id: callKey(runtime.threadId, runtime.nextCallId++), context, caller, chain: undefined, remote: false };
+    return { id: callKey(runtime.threadId, runtime.nextCallId++), context, caller, chain: undefined, callerMonitor: undefined, remote: false };
   }
 
   /** Runs a call, whether made here or arrived from another thread; `body` runs the method (a stream call subscribes). */
@@ -127,8 +127,9 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
       return Promise.reject(error);
     }
     const call = new MonitorCall(origin.id, this, entry.mark.displayName, origin.caller, origin.chain);
+    call.callerMonitor = origin.callerMonitor;
     origin.caller?.waitFor(call.id, { thread: runtime.threadId, monitor: this.label, method: call.method, call });
-    if (origin.remote && tracksWaits()) this.#list(call);
+    if (origin.remote && tracksWaits()) deadlockDetector().list(call);
     if (this.plan.concurrent === true) return this.#run(call, entry, args, origin.context, body, true);
     if (this.#turns.free) {
       this.#turns.hold();
@@ -177,7 +178,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
       const stopWatching = token?.onCancel((reason) => withdraw(cancelled(reason)));
       this.queued.add(call);
       const detector = tracksWaits() ? deadlockDetector() : undefined;
-      if (detector !== undefined) this.#list(call);
+      if (detector !== undefined) deadlockDetector().list(call);
       this.#turns.enter(() => {
         // The token may have been cancelled on another thread a moment ago, before this thread heard of it.
         if (!withdrawn && token?.cancelled) withdraw(cancelled(token.reason));
@@ -208,15 +209,19 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     call.state = 'running';
     if (beside) (this.#beside ??= new Set()).add(call);
     else this.#holder = call;
-    // A reentrant monitor needs to know the chain a call comes from, whether or not waits are tracked.
-    const carry = tracksWaits() || this.plan.reentrant === 'chain';
+    // A reentrant monitor needs to know the chain a call comes from, and a concurrent one (a
+    // channel) its current call, whether or not waits are tracked.
+    const carry = tracksWaits() || this.plan.reentrant === 'chain' || this.plan.concurrent === true;
     if (runtime.monitorEventListeners.size !== 0) emitMonitorEvent({ kind: 'turn', monitor: this.label, method: call.method, thread: runtime.threadName, call: call.id });
     let result: unknown;
     try {
       // The turn carries its call through every await, so the calls it makes are known as its waits.
-      result = carry
-        ? runtime.ambient.run({ token: context?.token ?? CancellationToken.none, job: context?.job, call }, () => body(this.#instance, entry.mark.original, args))
-        : body(this.#instance, entry.mark.original, args);
+      const store = carry ? { token: context?.token ?? CancellationToken.none, job: context?.job, call } : context;
+      // Otherwise it runs under the caller's context (its token), which a queued or arrived call must restore.
+      result =
+        store === undefined || store === runtime.ambient.getStore()
+          ? body(this.#instance, entry.mark.original, args)
+          : runtime.ambient.run(store, () => body(this.#instance, entry.mark.original, args));
     } catch (error) {
       this.#end(call);
       return Promise.reject(error);
@@ -243,12 +248,6 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     else this.#beside?.delete(call);
     this.#forget(call);
     if (this.#holder === undefined && (this.#beside === undefined || this.#beside.size === 0) && this.plan.concurrent !== true) this.#turns.release();
-  }
-
-  /** Lets probes and verdicts from elsewhere find the call by its id. */
-  #list(call: MonitorCall): void {
-    call.listed = true;
-    deadlockDetector().calls.set(call.id, call);
   }
 
   /** The call left the graph: its caller no longer waits for it. */
@@ -278,6 +277,8 @@ export interface CallOrigin {
   readonly caller: MonitorCall | undefined;
   /** Ids of the turns the call was made from, outermost first, when they are on another thread. */
   readonly chain: readonly number[] | undefined;
+  /** The monitor of the turn that made it on another thread, as `Class#id`. */
+  readonly callerMonitor: string | undefined;
   /** Whether it arrived from another thread, whose probes will name it by id. */
   readonly remote: boolean;
 }

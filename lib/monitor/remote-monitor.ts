@@ -9,6 +9,7 @@ import { decode, encode, encodeAll } from '../threads/serialize';
 import { appendCallerFrames, deserializeError } from '../threads/serialize-error';
 import { transport } from '../threads/transport';
 import { callKey, type MonitorCall } from '../deadlock/monitor-call';
+import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
 import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { createReference } from './reference';
@@ -62,7 +63,9 @@ export class RemoteMonitor implements MonitorEndpoint {
     const { message, transfer, caller } = this.#message(method, args);
     return new Promise((resolve, reject) => {
       runtime.pendingCalls.set(message.callId, { resolve, reject, caller });
-      // A turn making the call waits for it: an edge of the wait-for graph, until the reply.
+      // A turn making the call waits for it: an edge of the wait-for graph, until the reply. Probes
+      // coming back from the other thread must find the turn by its id.
+      if (caller !== undefined && tracksWaits()) deadlockDetector().list(caller);
       caller?.waitFor(callKey(runtime.threadId, message.callId), { thread: this.marker.thread, monitor: this.label, method: (this.plan.methods.get(method) as MethodMark).displayName });
       transport().send(this.marker.thread, { kind: MessageKind.Call, ...message }, transfer);
     });
@@ -118,6 +121,7 @@ export class RemoteMonitor implements MonitorEndpoint {
         token: encodedToken,
         job: context?.job,
         chain: caller?.chain,
+        callerMonitor: caller?.monitor.label,
       },
       transfer,
       caller,

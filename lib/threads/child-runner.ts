@@ -29,7 +29,15 @@ export interface ChildRunner {
   submit(job: ChildJob): number;
   /** Ends the thread of a child that did not stop in time; it rejects and the thread is replaced. */
   terminate(id: number, why: string): void;
+  /**
+   * A child (pool job `job`) starts (+1) or stops (-1) waiting on a channel: while all the
+   * children of a thread wait, the thread does not count against `threads`, so the children
+   * that would end the wait can still be placed. Channels on any thread report here.
+   */
+  blocked(job: number, delta: 1 | -1): void;
 }
+
+
 
 /** This thread's runner of children, made on first use. */
 export function childRunner(): ChildRunner {

@@ -28,6 +28,10 @@ export class PoolClient implements ChildRunner {
     if (this.#jobs.has(id)) transport().send(0, { kind: MessageKind.TerminateChild, id, why });
   }
 
+  blocked(job: number, delta: 1 | -1): void {
+    transport().send(0, { kind: MessageKind.JobBlocked, job, delta });
+  }
+
   /** The main thread reports that a child finished. */
   settle(message: ChildSettledMessage): void {
     const job = this.#jobs.get(message.id);

@@ -47,6 +47,8 @@ interface JobRecord {
   thread: PoolThread | undefined;
   /** How many of its own children it waits for: while any, it does not hold its thread. */
   waitingOn: number;
+  /** How many channel waits it is in: while any, it does not hold its thread either. */
+  blockedOn: number;
   readonly parent: JobRecord | undefined;
   /** Stops listening to the child's token. */
   stopWatching: () => void;
@@ -72,7 +74,7 @@ export class ThreadPool implements ChildRunner {
 
   submit(job: ChildJob): number {
     const parent = job.parent === undefined ? undefined : this.#jobs.get(job.parent);
-    const record: JobRecord = { id: this.#nextJobId++, job, thread: undefined, waitingOn: 0, parent, stopWatching: () => {} };
+    const record: JobRecord = { id: this.#nextJobId++, job, thread: undefined, waitingOn: 0, blockedOn: 0, parent, stopWatching: () => {} };
     if (parent !== undefined) parent.waitingOn++;
     this.#jobs.set(record.id, record);
     this.#queue.push(record);
@@ -107,6 +109,14 @@ export class ThreadPool implements ChildRunner {
     this.#closed = true;
     for (const record of this.#queue.splice(0)) this.#finish(record, { ok: false, error: new CancelledError(undefined, `child ${record.job.name} (the pool was shut down)`) });
     await Promise.all([...this.#threads].map((thread) => this.#end(thread, 'the pool was shut down')));
+  }
+
+  blocked(job: number, delta: 1 | -1): void {
+    const record = this.#jobs.get(job);
+    if (record === undefined) return;
+    record.blockedOn += delta;
+    // A thread whose children all wait may make room for the children that end their waits.
+    if (delta === 1) this.#dispatch();
   }
 
   /** Sends every queued child that has a place to go, in queue order; the others wait. */
@@ -241,9 +251,9 @@ export class ThreadPool implements ChildRunner {
   }
 }
 
-/** A thread whose every child waits for its own children. */
+/** A thread whose every child waits, for its own children or on a channel. */
 function allWaiting(thread: PoolThread): boolean {
-  for (const record of thread.jobs.values()) if (record.waitingOn === 0) return false;
+  for (const record of thread.jobs.values()) if (record.waitingOn === 0 && record.blockedOn === 0) return false;
   return thread.jobs.size > 0;
 }
 

@@ -47,6 +47,8 @@ export const MessageKind = {
   StreamEvent: 'stream-event',
   /** any -> any (routed): the subscriber is gone; end the stream at its producer. */
   Unsubscribe: 'unsubscribe',
+  /** any worker -> main: a pool job starts or stops waiting on a channel of this thread. */
+  JobBlocked: 'job-blocked',
   /** main -> worker: describe your monitors for `dumpMonitors()`. */
   DumpMonitors: 'dump-monitors',
   /** worker -> main: this thread's monitors. */
@@ -93,6 +95,13 @@ export interface TokenMarker {
   readonly ancestors: readonly SharedArrayBuffer[];
 }
 
+/** A channel as it travels: its core, a monitor on the thread that made the channel. */
+export interface ChannelMarker {
+  readonly kind: 'channel';
+  readonly core: MonitorMarker;
+  readonly capacity: number;
+}
+
 /** A value as it travels. */
 export type Encoded =
   /** Plain data: structured clone carries it as it is. */
@@ -106,7 +115,7 @@ export type Encoded =
 
 export interface Special {
   readonly path: readonly (string | number)[];
-  readonly marker: MonitorMarker | ShareableMarker | TokenMarker;
+  readonly marker: MonitorMarker | ShareableMarker | TokenMarker | ChannelMarker;
 }
 
 export interface RunTaskMessage {
@@ -158,6 +167,8 @@ export interface CallMessage {
   readonly job: number | undefined;
   /** Ids of the turns the call is made from, outermost first, when it is made from one (deadlock detection, reentrancy). */
   readonly chain: readonly number[] | undefined;
+  /** The monitor of the turn making the call, as `Class#id`, when a turn makes it. */
+  readonly callerMonitor: string | undefined;
 }
 
 export type CallResultMessage = { readonly kind: typeof MessageKind.CallResult; readonly to: number; readonly callId: number } & Outcome;
@@ -221,6 +232,12 @@ export interface DeadlockVerdictMessage {
   readonly cycle: readonly DeadlockStep[];
 }
 
+export interface JobBlockedMessage {
+  readonly kind: typeof MessageKind.JobBlocked;
+  readonly job: number;
+  readonly delta: 1 | -1;
+}
+
 export interface DumpMonitorsMessage {
   readonly kind: typeof MessageKind.DumpMonitors;
   readonly requestId: number;
@@ -246,6 +263,7 @@ export type ToMain =
   | DeadlockProbeMessage
   | DeadlockVerdictMessage
   | MonitorsDumpedMessage
+  | JobBlockedMessage
   | SubscribeMessage
   | StreamEventMessage
   | UnsubscribeMessage;

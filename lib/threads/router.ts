@@ -142,6 +142,9 @@ export class Router implements Transport {
       case MessageKind.DeadlockVerdict:
         this.send(message.to, message);
         break;
+      case MessageKind.JobBlocked:
+        runtime.pool?.blocked(message.job, message.delta);
+        break;
       case MessageKind.MonitorsDumped:
         runtime.dumpRequests.get(message.requestId)?.(message.monitors);
         break;

@@ -2,6 +2,7 @@ import { types } from 'node:util';
 import { BranchError } from '../errors/branch-error';
 import { CancelledError, TimeoutError } from '../errors/cancelled-error';
 import { DeadlockError } from '../errors/deadlock-error';
+import { ChannelClosedError } from '../errors/channel-closed-error';
 import { DefinitionError } from '../errors/definition-error';
 import { MonitorAccessError } from '../errors/monitor-access-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
@@ -72,6 +73,7 @@ const revivableClasses = {
   MonitorAccessError,
   MonitorClosedError,
   DeadlockError,
+  ChannelClosedError,
   BranchError,
   ThreadCrashError,
   // the platform's

@@ -9,6 +9,7 @@ import { freezeDeeply } from '../shareability/freeze';
 import { findShareableClass } from '../decorators/shareable';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import type { Encoded, Special, TokenMarker } from './protocol';
+import type { MonitorEndpoint } from '../monitor/monitor-endpoint';
 
 /**
  * Values on their way between threads.
@@ -64,6 +65,12 @@ function copyWithout(value: unknown, path: (string | number)[], specials: Specia
     specials.push({ path: [...path], marker });
     return null;
   }
+  const channel = runtime.channelCores.get(value);
+  if (channel !== undefined) {
+    const core = exportReference(runtime.references.get(channel.core) as MonitorEndpoint);
+    specials.push({ path: [...path], marker: { kind: 'channel', core, capacity: channel.capacity } });
+    return null;
+  }
   const endpoint = runtime.references.get(value);
   if (endpoint !== undefined) {
     specials.push({ path: [...path], marker: exportReference(endpoint) });
@@ -108,12 +115,27 @@ export function decode(encoded: Encoded): unknown {
   if ('bytes' in encoded) return settle(deserialize(Buffer.from(encoded.bytes, 0, encoded.length)), true);
   let value = encoded.value;
   for (const { path, marker } of encoded.specials) {
-    const revived =
-      marker.kind === 'monitor' ? reviveReference(marker) : marker.kind === 'token' ? reviveToken(marker) : reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>);
+    const revived = reviveSpecial(marker);
     if (path.length === 0) value = revived;
     else setAt(value, path, revived);
   }
   return settle(value, false);
+}
+
+function reviveSpecial(marker: Special['marker']): unknown {
+  switch (marker.kind) {
+    case 'monitor':
+      return reviveReference(marker);
+    case 'token':
+      return reviveToken(marker);
+    case 'channel': {
+      // Loaded on first use: the channel module defines a monitor, which needs the decorators ready.
+      const { Channel } = require('../channel/channel') as typeof import('../channel/channel');
+      return Channel.revive(reviveReference(marker.core), marker.capacity);
+    }
+    case 'shareable':
+      return reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>);
+  }
 }
 
 function setAt(root: unknown, path: readonly (string | number)[], value: unknown): void {

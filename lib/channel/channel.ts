@@ -1,0 +1,111 @@
+import type { CancellationToken } from '../cancellation/cancellation-token';
+import { DefinitionError } from '../errors/definition-error';
+import { ChannelClosedError } from '../errors/channel-closed-error';
+import { runtime } from '../runtime';
+import { ChannelCore } from './channel-core';
+
+/** Options of a channel's waits. */
+export interface ChannelWaitOptions {
+  /**
+   * Ends the wait with a `CancelledError` when cancelled; a value not yet put or taken is not.
+   * @default currentToken(): the running child's, call's or branch body's token
+   */
+  readonly token?: CancellationToken;
+}
+
+/**
+ * A bounded queue between threads, for producers and consumers: `put` waits while it is full,
+ * `get` while it is empty, and `close()` ends it (puts then fail; gets take what is left, then
+ * fail; `for await` ends). A channel is shareable: pass it to children and monitors on any
+ * thread, and each value it carries must be shareable too. Values come out in the order they
+ * went in, each exactly once, however many producers and consumers there are.
+ *
+ * Waits end with a `CancelledError` when their token is cancelled, and are seen by the deadlock
+ * detector when the channel's other side is one monitor turn: a consumer waiting for a value
+ * that only a producer blocked on that consumer could put rejects with a `DeadlockError`.
+ *
+ * @example
+ * ```ts
+ * const lines = new Channel<string>(100);
+ * await branch((children) => {
+ *   children.add(produceLines, lines);           // await lines.put(line) ... then await lines.close()
+ *   children.add(async (input: Channel<string>) => {
+ *     let count = 0;
+ *     for await (const line of input) count += line.length;
+ *     return count;
+ *   }, lines);
+ * });
+ * ```
+ */
+export class Channel<T> implements AsyncIterable<T> {
+  /** How many values it holds before `put` waits. */
+  declare readonly capacity: number;
+
+  /** @param capacity - how many values it holds before `put` waits: a whole number from 1 up */
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new DefinitionError('ERR_INVALID_OPTION', 'new Channel(capacity)', 'capacity', 'a whole number from 1 up', String(capacity));
+    }
+    adopt(this, new ChannelCore(capacity), capacity);
+  }
+
+  /**
+   * The channel for a core that arrived from another thread: the same channel, reached from here.
+   * @internal
+   */
+  static revive<T>(core: object, capacity: number): Channel<T> {
+    const channel = Object.create(Channel.prototype) as Channel<T>;
+    adopt(channel, core, capacity);
+    return channel;
+  }
+
+  /** Adds a value, waiting while the channel is full; fails with `ChannelClosedError` once it is closed. */
+  put(value: T, options: ChannelWaitOptions = {}): Promise<void> {
+    return underToken(options.token, () => coreOf(this).put(value));
+  }
+
+  /** Takes the oldest value, waiting while the channel is empty; fails with `ChannelClosedError` once it is closed and empty. */
+  get(options: ChannelWaitOptions = {}): Promise<T> {
+    return underToken(options.token, () => coreOf(this).get() as Promise<T>);
+  }
+
+  /** Closes the channel. Closing twice is fine. */
+  close(): Promise<void> {
+    return coreOf(this).close();
+  }
+
+  /** Takes values until the channel is closed and empty. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let value: T;
+      try {
+        value = await this.get();
+      } catch (error) {
+        if (error instanceof ChannelClosedError && error.code === 'ERR_CHANNEL_DRAINED') return;
+        throw error;
+      }
+      yield value;
+    }
+  }
+}
+
+/** Makes `channel` the handle of `core`: frozen, self-protecting, and known to the serializer. */
+function adopt(channel: Channel<unknown>, core: object, capacity: number): void {
+  Object.defineProperty(channel, 'capacity', { value: capacity, enumerable: true });
+  runtime.channelCores.set(channel, { core, capacity });
+  runtime.selfProtecting.add(channel);
+  Object.freeze(channel);
+}
+
+function coreOf(channel: Channel<unknown>): ChannelCore {
+  return (runtime.channelCores.get(channel) as { core: ChannelCore }).core;
+}
+
+/** Runs a wait under the given token instead of the ambient one. */
+function underToken<R>(token: CancellationToken | undefined, wait: () => Promise<R>): Promise<R> {
+  if (token === undefined) return wait();
+  const context = runtime.ambient.getStore();
+  return runtime.ambient.run({ ...context, token }, wait);
+}
+
+runtime.selfProtectingClasses.add(Channel);

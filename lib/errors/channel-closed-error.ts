@@ -1,0 +1,30 @@
+import { formatMessage } from './codes';
+
+/** Which use of a closed channel failed. */
+export type ChannelClosedErrorCode = 'ERR_CHANNEL_CLOSED' | 'ERR_CHANNEL_DRAINED';
+
+/**
+ * A channel was closed: `put` fails at once (`ERR_CHANNEL_CLOSED`), and `get` fails once the
+ * values put before the close are all taken (`ERR_CHANNEL_DRAINED`). `for await` over a channel
+ * ends quietly at that point instead.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await channel.put(42);
+ * } catch (error) {
+ *   if (error instanceof ChannelClosedError) console.log('the consumer stopped');
+ * }
+ * ```
+ */
+export class ChannelClosedError extends Error {
+  override readonly name = 'ChannelClosedError';
+
+  constructor(
+    /** The stable code of this failure. */
+    readonly code: ChannelClosedErrorCode,
+    channel: string,
+  ) {
+    super(formatMessage(code, channel));
+  }
+}
