@@ -16,7 +16,7 @@ export { transfer } from './shareability/transfer';
 export type { CheckedMonitorMethod, CheckedMonitorClass, NotShareableReason } from './shareability/shareable-type';
 
 // Threads, branch and tasks
-export { branch, type BranchOptions, type Children } from './scope/branch';
+export { branch, type BranchOptions, type Children, type ChildResult } from './scope/branch';
 export type { Child } from './scope/child';
 export { task } from './threads/task';
 export { configure, shutdown, type PoolOptions } from './threads/configure';

@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import { CancellationSource } from '../cancellation/cancellation-source';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import { BranchError } from '../errors/branch-error';
@@ -7,6 +8,7 @@ import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import { childRunner } from '../threads/child-runner';
 import { describeWork, type Child } from './child';
+import type { StreamObserver } from '../monitor/monitor-endpoint';
 
 /**
  * A branch: a scope that runs children in parallel, passes their results out, propagates their
@@ -47,6 +49,29 @@ export interface Children {
    * its siblings. It may close over local variables.
    */
   addLocal<A extends readonly unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, ...args: A): Child<Awaited<R>>;
+  /**
+   * The children's results as they finish, for progress: an Observable that emits each child
+   * that succeeds, in the order they finish (those finished before the subscription first), and
+   * completes when the branch is over. Failures are not emitted: the branch reports them.
+   *
+   * @example
+   * ```ts
+   * await branch((children) => {
+   *   for (const file of files) children.add(checksum, file);
+   *   children.results().subscribe(({ index }) => console.log(`${index} done`));
+   * });
+   * ```
+   */
+  results(): Observable<ChildResult>;
+}
+
+/** A child that finished, as {@link Children.results} reports it. */
+export interface ChildResult<R = unknown> {
+  /** Its place in add order, from 0: the index of its value in the branch's results. */
+  readonly index: number;
+  /** Its function's name. */
+  readonly name: string;
+  readonly value: R;
 }
 
 interface ChildState {
@@ -95,6 +120,9 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   let causedByBranch = false;
   /** Set once everything settled: no child may be added after, or it would outlive its branch. */
   let closed = false;
+  /** What `children.results()` replays and tells its subscribers. */
+  const finished: ChildResult[] = [];
+  const watchers = new Set<StreamObserver>();
 
   const cancelAll = (reason: unknown): void => {
     if (scope.token.cancelled) return;
@@ -121,7 +149,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     if (state.graceTimer !== undefined) clearTimeout(state.graceTimer);
     if (states.every((candidate) => candidate.settled)) allSettled();
   };
-  const track = (start: (token: CancellationToken) => { result: Promise<never>; terminate?: (why: string) => void }): Child<never> => {
+  const track = (name: string, start: (token: CancellationToken) => { result: Promise<never>; terminate?: (why: string) => void }): Child<never> => {
     if (closed) throw new DefinitionError('ERR_BRANCH_CLOSED', 'children.add');
     if (scope.token.cancelled) throw new CancelledError(scope.token.reason, 'the branch');
     const source = new CancellationSource(scope.token);
@@ -145,9 +173,14 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       terminated: false,
       terminate,
     };
-    states.push(state);
+    const index = states.push(state) - 1;
     result.then(
-      () => settle(state),
+      (value: unknown) => {
+        const entry: ChildResult = Object.freeze({ index, name, value });
+        finished.push(entry);
+        for (const watcher of watchers) watcher.next(entry);
+        settle(state);
+      },
       (error: unknown) => {
         // Cancellations the branch or the user asked for are not failures; any other error is,
         // even one that arrives after the branch started cancelling.
@@ -164,7 +197,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       const work = describeWork(fn);
       const passed = passArguments(`child ${work.name}`, [...args]);
       const origin = new Error();
-      return track((token) => {
+      return track(work.name, (token) => {
         let id = 0;
         const result = new Promise<never>((resolve, reject) => {
           id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, origin, parent: job, resolve, reject });
@@ -173,7 +206,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       });
     },
     addLocal: (fn, ...args) =>
-      track((token) => {
+      track(fn.name || 'a local function', (token) => {
         // A local child cannot be ended like a thread; one that ignores its grace is abandoned:
         // its result rejects and the branch settles, while the function itself is left to finish.
         let abandon: (why: string) => void = () => {};
@@ -181,6 +214,18 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
         const ran = runtime.ambient.run({ token, job }, async () => await fn(...args)) as Promise<never>;
         return { result: Promise.race([ran, abandoned]), terminate: abandon };
       }),
+    results: () => {
+      const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
+      return streamAsObservable((observer) => {
+        for (const entry of finished) observer.next(entry);
+        if (closed) {
+          observer.complete();
+          return () => undefined;
+        }
+        watchers.add(observer);
+        return () => watchers.delete(observer);
+      }) as Observable<ChildResult>;
+    },
   };
 
   const onAbort = () => scope.cancel(new CancelledError(options.signal?.reason, 'the branch'));
@@ -200,6 +245,8 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     if (!states.every((state) => state.settled)) await new Promise<void>((resolve) => (allSettled = resolve));
   } finally {
     closed = true;
+    for (const watcher of watchers) watcher.complete();
+    watchers.clear();
     if (timer !== undefined) clearTimeout(timer);
     if (grace !== undefined) clearTimeout(grace);
     options.signal?.removeEventListener('abort', onAbort);
