@@ -1,6 +1,7 @@
 import {
   BranchError,
   CancelledError,
+  ChannelClosedError,
   DeadlockError,
   DefinitionError,
   MonitorAccessError,
@@ -87,6 +88,13 @@ const cases: readonly Case[] = [
       'deadlock: Ping#1.start (main) waits for Pong#2, held by Pong#2.reply (thread 1), which waits for Ping#1. ' +
       'The call Ping#1.stop (called by Pong#2.reply) was rejected to break the cycle. ' +
       "Take monitors in one fixed order, or declare the monitor @Monitor({ reentrant: 'chain' }) if a call chain must come back into it",
+  },
+  {
+    error: new ChannelClosedError('ERR_CHANNEL_DRAINED', 'Channel#4'),
+    name: 'ChannelClosedError',
+    code: 'ERR_CHANNEL_DRAINED',
+    base: Error,
+    message: 'Channel#4 is closed and every value in it was taken: get() has nothing more to give. Iterate with for await, which ends here quietly',
   },
   {
     error: new BranchError([new RangeError('a'), new TypeError('b')]),
