@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/umd/node-adapter';
 import Piscina from 'piscina';
@@ -166,4 +166,102 @@ export async function startPiscina<T, R>(task: PiscinaTask, threads: number, war
   // Enough tasks at once to reach every thread.
   await Promise.all(Array.from({ length: threads * 4 }, () => pool.run(warmUp)));
   return pool;
+}
+
+/** What the consumer of a {@link NumberPipe} reports at the end of a run. */
+interface PipeRun {
+  readonly count: number;
+  readonly sum: number;
+}
+
+/**
+ * Two bare workers, a producer and a consumer, streaming numbers over a MessagePort of their own
+ * (bench/workers/channel-worker.js), bounded by a window of credits like a channel of that
+ * capacity, or unbounded (`window` 0): the raw anchor of the channel bench.
+ */
+export class NumberPipe {
+  readonly #producer: Worker;
+  readonly #consumer: Worker;
+
+  private constructor(producer: Worker, consumer: Worker) {
+    this.#producer = producer;
+    this.#consumer = consumer;
+  }
+
+  static async start(window: number): Promise<NumberPipe> {
+    const worker = (role: 'producer' | 'consumer') => new Worker(join(WORKERS, 'channel-worker.js'), { workerData: { role, window } });
+    const pipe = new NumberPipe(worker('producer'), worker('consumer'));
+    await Promise.all([once(pipe.#producer, 'online'), once(pipe.#consumer, 'online')]);
+    const { port1, port2 } = new MessageChannel();
+    pipe.#producer.postMessage({ port: port1 }, [port1]);
+    pipe.#consumer.postMessage({ port: port2 }, [port2]);
+    await pipe.run(1000);
+    return pipe;
+  }
+
+  /** Streams `0 .. count - 1` from the producer to the consumer; resolves to their sum once the consumer took them all. */
+  async run(count: number): Promise<number> {
+    const done = once(this.#consumer, 'message') as Promise<[PipeRun]>;
+    this.#consumer.postMessage({ from: 0, count });
+    this.#producer.postMessage({ from: 0, count });
+    const [run] = await done;
+    if (run.count !== count) throw new Error(`bench: the raw pipe carried ${run.count} numbers, not ${count}`);
+    return run.sum;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#producer.terminate(), this.#consumer.terminate()]);
+  }
+}
+
+/**
+ * A bare worker that posts numbers to this thread (bench/workers/stream-worker.js), one message
+ * each or all in one array: the raw anchor of the stream bench.
+ */
+export class NumberStreamWorker {
+  readonly #worker: Worker;
+  #expected = 0;
+  #received = 0;
+  #sum = 0;
+  #done: ((sum: number) => void) | undefined = undefined;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.on('message', (message: number | readonly number[]) => {
+      if (typeof message === 'number') {
+        this.#received++;
+        this.#sum += message;
+      } else {
+        this.#received += message.length;
+        for (const value of message) this.#sum += value;
+      }
+      if (this.#received < this.#expected) return;
+      const done = this.#done;
+      this.#done = undefined;
+      done?.(this.#sum);
+    });
+  }
+
+  static async start(): Promise<NumberStreamWorker> {
+    const stream = new NumberStreamWorker(new Worker(join(WORKERS, 'stream-worker.js')));
+    await once(stream.#worker, 'online');
+    await stream.stream(1000, false);
+    await stream.stream(1000, true);
+    return stream;
+  }
+
+  /** Has the worker post `0 .. count - 1` (one message each, or one array when `batched`); resolves to their sum once all arrived. */
+  stream(count: number, batched: boolean): Promise<number> {
+    return new Promise((resolve) => {
+      this.#expected = count;
+      this.#received = 0;
+      this.#sum = 0;
+      this.#done = resolve;
+      this.#worker.postMessage({ count, batched });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
 }

@@ -2,6 +2,7 @@ import type { Comparison, LatencyComparison, MeasureOptions, ProcessesComparison
 import { measure, measureLatency, type ComparisonResult, type LatencyResult } from './measure';
 import { createReport, formatResult, formatSummary } from './report';
 import { cancelLatencyCooperative, cancelLatencyForced } from './cancel-latency';
+import { channelThroughput } from './channel-throughput';
 import { cpuChildren } from './cpu-children';
 import { crossThreadCall } from './cross-thread-call';
 import { deadlockDetectionLatency, deadlockTrackingOverhead } from './deadlock-detection';
@@ -9,6 +10,7 @@ import { largeValue } from './large-value';
 import { pipelinedCalls } from './pipelined-calls';
 import { sameThreadCall } from './same-thread-call';
 import { shareabilityCheck } from './shareability-check';
+import { streamThroughput } from './stream-throughput';
 import { tokenRead } from './token-read';
 
 /**
@@ -36,6 +38,8 @@ const ALL_COMPARISONS: readonly (() => Comparison | LatencyComparison | Processe
   cancelLatencyForced,
   deadlockDetectionLatency,
   deadlockTrackingOverhead,
+  channelThroughput,
+  streamThroughput,
 ];
 
 /** A mistake on the command line: reported by its message alone, without a stack. */

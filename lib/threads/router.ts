@@ -1,11 +1,9 @@
 import type { Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
-import { serveCall, serveSubscribe, serveUnsubscribe } from '../monitor/exported-monitors';
-import { settleCall, settleStreamEvent } from '../monitor/remote-monitor';
+import { receiveMonitorMessage } from '../monitor/monitor-messages';
 import { runtime } from '../runtime';
 import { callKey } from '../deadlock/monitor-call';
-import { deadlockDetector } from '../deadlock/wait-tracking';
 import { BatchedPort, receiveBatch } from './batched-port';
 import { MessageKind, type CallMessage, type SubscribeMessage, type ToMain, type ToWorker } from './protocol';
 import { serializeError } from './serialize-error';
@@ -154,29 +152,7 @@ export class Router implements Transport {
   }
 
   #deliverHere(message: ToMain): void {
-    switch (message.kind) {
-      case MessageKind.Call:
-        serveCall(message);
-        break;
-      case MessageKind.CallResult:
-        settleCall(message);
-        break;
-      case MessageKind.Subscribe:
-        serveSubscribe(message);
-        break;
-      case MessageKind.StreamEvent:
-        settleStreamEvent(message);
-        break;
-      case MessageKind.Unsubscribe:
-        serveUnsubscribe(message);
-        break;
-      case MessageKind.DeadlockProbe:
-      case MessageKind.DeadlockVerdict:
-        deadlockDetector().receive(message);
-        break;
-      default:
-        throw new Error(`safethread: the main thread cannot route ${message.kind} to itself`);
-    }
+    if (!receiveMonitorMessage(message)) throw new Error(`safethread: the main thread cannot route ${message.kind} to itself`);
   }
 
   /** Answers a call whose monitor's thread is gone. */

@@ -1,9 +1,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
-import { serveCall, serveSubscribe, serveUnsubscribe } from '../monitor/exported-monitors';
-import { deadlockDetector } from '../deadlock/wait-tracking';
+import { receiveMonitorMessage } from '../monitor/monitor-messages';
 import { describeMonitors } from '../deadlock/monitor-dump';
-import { settleCall, settleStreamEvent } from '../monitor/remote-monitor';
 import { runtime } from '../runtime';
 import { passValue } from '../shareability/boundary';
 import { BatchedPort, receiveBatch } from './batched-port';
@@ -39,6 +37,7 @@ runtime.transport = { send: (_to, message, transfer) => outbox.send(message as T
 
 port.on('message', (batch: readonly ToWorker[]) =>
   receiveBatch(batch, (message) => {
+    if (receiveMonitorMessage(message)) return;
     switch (message.kind) {
       case MessageKind.RunTask:
         void runTask(message);
@@ -46,30 +45,11 @@ port.on('message', (batch: readonly ToWorker[]) =>
       case MessageKind.ChildSettled:
         (childRunner() as PoolClient).settle(message);
         break;
-      case MessageKind.Call:
-        serveCall(message);
-        break;
-      case MessageKind.CallResult:
-        settleCall(message);
-        break;
       case MessageKind.Construct:
         constructActor(message);
         break;
       case MessageKind.Spawned:
         settleSpawn(message);
-        break;
-      case MessageKind.Subscribe:
-        serveSubscribe(message);
-        break;
-      case MessageKind.StreamEvent:
-        settleStreamEvent(message);
-        break;
-      case MessageKind.Unsubscribe:
-        serveUnsubscribe(message);
-        break;
-      case MessageKind.DeadlockProbe:
-      case MessageKind.DeadlockVerdict:
-        deadlockDetector().receive(message);
         break;
       case MessageKind.DumpMonitors:
         outbox.send({ kind: MessageKind.MonitorsDumped, requestId: message.requestId, monitors: describeMonitors() });
