@@ -5,20 +5,27 @@
 import { main as bankTransfer } from './bank-transfer';
 import { main as counter } from './counter';
 import { main as parallelMap } from './parallel-map';
+import { main as pipeline } from './pipeline';
 import { main as search } from './search';
+import { main as ticker } from './ticker';
 
-const samples: readonly (readonly [string, () => Promise<void>])[] = [
-  ['counter', counter],
-  ['parallel map', parallelMap],
-  ['cancellable search', search],
-  ['bank transfer deadlock', bankTransfer],
+const samples: readonly (readonly [string, string, () => Promise<void>])[] = [
+  ['counter', 'counter.ts', counter],
+  ['parallel map', 'parallel-map.ts', parallelMap],
+  ['cancellable search', 'search.ts', search],
+  ['bank transfer deadlock', 'bank-transfer.ts', bankTransfer],
+  ['channel pipeline', 'pipeline.ts', pipeline],
+  ['cross-thread Observable', 'ticker.ts', ticker],
 ];
 
 async function tour(): Promise<void> {
-  for (const [name, run] of samples) {
-    console.log(`\n=== ${name} ===`);
+  const started = performance.now();
+  console.log(`safethread tour: ${samples.length} samples; run one alone with npx ts-node samples/<file>`);
+  for (const [index, [name, file, run]] of samples.entries()) {
+    console.log(`\n=== ${index + 1}/${samples.length} ${name} (samples/${file}) ===`);
     await run();
   }
+  console.log(`\ntour done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 tour().catch((error: unknown) => {
