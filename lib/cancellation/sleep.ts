@@ -2,7 +2,6 @@ import { CancelledError } from '../errors/cancelled-error';
 import type { CancellationToken } from './cancellation-token';
 import { currentToken } from './current-token';
 import { runtime } from '../runtime';
-import { deadlockDetector } from '../deadlock/wait-tracking';
 
 /** Options of {@link sleep}. */
 export interface SleepOptions {
@@ -36,8 +35,10 @@ export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
   // A turn that sleeps will resume by itself: while it sleeps, its calls cannot deadlock it.
   const turn = runtime.ambient.getStore()?.call;
   if (turn !== undefined) turn.liveWaits++;
+  // When it wakes, the turn is not probed again: it may have moved on from its calls (a race the
+  // timer won), and a call it left pending is no proof that it waits for it.
   const woke = () => {
-    if (turn !== undefined && --turn.liveWaits === 0 && turn.outgoing.size > 0) deadlockDetector().resumed(turn);
+    if (turn !== undefined) turn.liveWaits--;
   };
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;

@@ -86,13 +86,16 @@ export class ChannelCore {
     // A pool child that waits here lets its thread take other children: perhaps the one it waits for.
     if (job !== undefined) childRunner().blocked(job, 1);
     return new Promise<T>((resolve, reject) => {
+      const watched = call !== undefined && typeof other === 'object' && tracksWaits() ? other : undefined;
+      // Declared first: a token cancelled on another thread a moment ago fires onCancel at once.
+      let stopWatching: (() => void) | undefined;
+      let over = false;
       const end = () => {
-        stopWatching();
+        over = true;
+        stopWatching?.();
         if (job !== undefined) childRunner().blocked(job, -1);
-        if (call !== undefined && typeof other === 'object') {
-          call.stopWaitingFor(other.id);
-          call.withdraw = undefined;
-        }
+        if (call !== undefined) call.withdraw = undefined;
+        if (watched !== undefined) call?.stopWaitingFor(watched.id);
       };
       const waiter: Waiter<T> = {
         resolve: (value) => {
@@ -105,15 +108,18 @@ export class ChannelCore {
         },
       };
       const leave = (error: Error) => {
+        if (over) return;
         dequeue(waiter);
         waiter.reject(error);
       };
-      const stopWatching = token.onCancel((reason) => leave(new CancelledError(reason, `${label()}.${side}`)));
       enqueue(waiter);
-      if (call !== undefined && typeof other === 'object' && tracksWaits()) {
-        call.waitFor(other.id, { thread: other.thread, monitor: other.monitor, method: other.method, call: other.call });
+      // The wait can be taken back: by its token, by a deadlock verdict, or when its caller's thread dies.
+      if (call !== undefined) call.withdraw = leave;
+      stopWatching = token.onCancel((reason) => leave(new CancelledError(reason, `${label()}.${side}`)));
+      if (over) stopWatching();
+      if (call !== undefined && watched !== undefined) {
+        call.waitFor(watched.id, { thread: watched.thread, monitor: watched.monitor, method: watched.method, call: watched.call });
         call.queuedAt = performance.timeOrigin + performance.now();
-        call.withdraw = leave;
         deadlockDetector().list(call);
         deadlockDetector().waiting(call);
       }

@@ -52,8 +52,7 @@ export class DeadlockDetector {
   waiting(turn: MonitorCall): void {
     setImmediate(() => {
       if (turn.state !== 'running' || turn.withdraw === undefined || turn.liveWaits > 0) return;
-      const path: ProbePath = { origin: turn.id, steps: [], queued: [{ id: turn.id, thread: this.threadId, at: turn.queuedAt, step: 0 }], visited: [] };
-      this.#visit(path, turn);
+      this.#visit({ origin: turn.id, steps: [], queued: [], visited: [] }, turn);
     });
   }
 
@@ -62,18 +61,6 @@ export class DeadlockDetector {
     if (call.listed) return;
     call.listed = true;
     this.calls.set(call.id, call);
-  }
-
-  /**
-   * A turn's live wait ended while it still waits for calls: it may now be blocked, and close
-   * a cycle through its monitor. Looked at once the turn had a chance to go on, so a turn that
-   * raced a call against a timer and moved on is not mistaken for a blocked one.
-   */
-  resumed(turn: MonitorCall): void {
-    setImmediate(() => {
-      if (turn.state !== 'running' || turn.liveWaits > 0 || turn.outgoing.size === 0) return;
-      for (const waiting of turn.monitor.queued) this.probe(waiting);
-    });
   }
 
   /** A probe from another thread arrived at one of this thread's calls. */
@@ -117,6 +104,10 @@ export class DeadlockDetector {
       this.#found(path);
       return;
     }
+    // A turn in a channel wait can be rejected like a queued call: it is a candidate too.
+    if (turn.withdraw !== undefined && !path.queued.some((entry) => entry.id === turn.id)) {
+      path = { ...path, queued: [...path.queued, { id: turn.id, thread: this.threadId, at: turn.queuedAt, step: path.steps.length }] };
+    }
     for (const [id, outgoing] of turn.outgoing) {
       const step: DeadlockStep = { monitor: turn.monitor.label, method: turn.method, thread: this.threadName, waitsFor: outgoing.monitor };
       const next: ProbePath = { ...path, steps: [...path.steps, step], visited: [...path.visited, turn.id] };
@@ -128,6 +119,7 @@ export class DeadlockDetector {
 
   /** A cycle: the call that queued last is rejected, its cycle told starting at its monitor's holder. */
   #found(path: ProbePath): void {
+    if (path.queued.length === 0) return;
     let victim = path.queued[0] as QueuedEntry;
     for (const entry of path.queued) {
       if (entry.at > victim.at || (entry.at === victim.at && entry.id > victim.id)) victim = entry;

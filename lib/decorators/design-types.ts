@@ -40,6 +40,8 @@ export function checkDeclaredTypes(plan: MonitorPlan): void {
     if (returns !== undefined && returns !== Promise && returns !== Object && (returns as Function).name !== 'Observable') {
       throw new DefinitionError('ERR_MONITOR_METHOD_NOT_ASYNC', where, `${(returns as Function).name} (its declared type)`);
     }
+    // Declared to return a promise but not async: it would be taken for a stream method.
+    if (mark.stream && returns === Promise) throw new DefinitionError('ERR_STREAM_METHOD_NOT_OBSERVABLE', where, 'a Promise (its declared type)');
   }
 }
 

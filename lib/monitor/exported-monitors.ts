@@ -80,7 +80,7 @@ export function serveSubscribe(message: SubscribeMessage): void {
   };
   const fail = (error: unknown) => {
     end();
-    send({ kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
+    send({ kind: MessageKind.StreamEvent, to: message.from, from: runtime.threadId, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
   };
   const arrived = unpack(message);
   if (arrived instanceof Error) {
@@ -100,7 +100,7 @@ export function serveSubscribe(message: SubscribeMessage): void {
         subscription?.unsubscribe();
         return;
       }
-      send({ kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'next', value: encoded }, transfer);
+      send({ kind: MessageKind.StreamEvent, to: message.from, from: runtime.threadId, callId: message.callId, event: 'next', value: encoded }, transfer);
     },
     error: (error) => {
       if (!ended) fail(error);
@@ -108,7 +108,7 @@ export function serveSubscribe(message: SubscribeMessage): void {
     complete: () => {
       if (ended) return;
       end();
-      send({ kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'complete' });
+      send({ kind: MessageKind.StreamEvent, to: message.from, from: runtime.threadId, callId: message.callId, event: 'complete' });
     },
   });
   if (ended) subscription.unsubscribe();

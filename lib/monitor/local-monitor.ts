@@ -61,6 +61,13 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     return turns;
   }
 
+  /** Takes back the waiting calls that `thread` made: it ended, and nobody will take their results. */
+  dropCallsFrom(thread: number, why: string): void {
+    for (const call of [...this.queued, ...this.running]) {
+      if (Math.floor(call.id / 2 ** 32) === thread) call.withdraw?.(new MonitorClosedError(`${call.monitor.label}.${call.method}`, `its caller's thread ended: ${why}`));
+    }
+  }
+
   /** A call through a reference on this thread: its caller is the turn running now, if any. */
   call(method: string, args: unknown[]): Promise<unknown> {
     return this.serve(method, args, this.#originHere());
@@ -73,34 +80,38 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
    */
   stream(method: string, args: unknown[], origin?: CallOrigin): Subscribable {
     const where = this.#entryOf(method).where;
-    const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
+    const { streamAsObservable, innerSubscriber } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
     return streamAsObservable((observer) => {
-      let inner: { unsubscribe(): void } | undefined;
       let stopped = false;
-      const forward = {
+      // A subscriber of our own, so that an unsubscribe during the method's subscribe (a `take(3)`
+      // downstream of a synchronous producer) reaches the producer at once.
+      const inner = innerSubscriber({
         next: (value: unknown) => {
           if (stopped) return;
+          let checked: unknown;
           try {
-            observer.next(passValue(value, where, 'value'));
+            checked = passValue(value, where, 'value');
           } catch (error) {
             stop();
             observer.error(error);
+            return;
           }
+          observer.next(checked);
+          if (observer.closed === true) stop();
         },
         error: (error: unknown) => observer.error(error),
         complete: () => observer.complete(),
-      };
+      });
       const stop = () => {
         stopped = true;
-        inner?.unsubscribe();
+        inner.unsubscribe();
       };
       const subscribe: TurnBody = (instance, original, callArgs) => {
         // Unsubscribed while it waited for its turn: the method never runs.
         if (stopped) return Promise.resolve();
         const result = original.apply(instance, callArgs);
         if (!isSubscribable(result)) throw new DefinitionError('ERR_STREAM_METHOD_NOT_OBSERVABLE', where, describeResult(result));
-        inner = result.subscribe(forward);
-        if (stopped) inner.unsubscribe();
+        result.subscribe(inner);
         return Promise.resolve();
       };
       this.serve(method, args, origin ?? this.#originHere(), subscribe).catch((error: unknown) => {
@@ -113,7 +124,8 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   /** A call through a reference on this thread: its caller is the turn running now, if any. */
   #originHere(): CallOrigin {
     const context = runtime.ambient.getStore();
-    const caller = context?.call;
+    // Work a turn left running after it ended (a timer, a stream) still carries it: it waits for nothing.
+    const caller = context?.call?.state === 'running' ? context.call : undefined;
     return { id: callKey(runtime.threadId, runtime.nextCallId++), context, caller, chain: undefined, callerMonitor: undefined, remote: false };
   }
 
@@ -165,6 +177,8 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     call.queuedAt = performance.timeOrigin + performance.now();
     return new Promise((resolve, reject) => {
       let withdrawn = false;
+      // Declared first: a token cancelled on another thread a moment ago fires onCancel at once.
+      let stopWatching: (() => void) | undefined;
       const withdraw = (error: Error) => {
         if (withdrawn) return;
         withdrawn = true;
@@ -175,10 +189,11 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
         reject(error);
       };
       call.withdraw = withdraw;
-      const stopWatching = token?.onCancel((reason) => withdraw(cancelled(reason)));
+      stopWatching = token?.onCancel((reason) => withdraw(cancelled(reason)));
+      if (withdrawn) stopWatching?.();
       this.queued.add(call);
       const detector = tracksWaits() ? deadlockDetector() : undefined;
-      if (detector !== undefined) deadlockDetector().list(call);
+      if (detector !== undefined) detector.list(call);
       this.#turns.enter(() => {
         // The token may have been cancelled on another thread a moment ago, before this thread heard of it.
         if (!withdrawn && token?.cancelled) withdraw(cancelled(token.reason));

@@ -19,9 +19,10 @@ export interface Subscribable {
   subscribe(observer: Partial<StreamObserver>): { unsubscribe(): void };
 }
 
-/** The three signals of a stream, as rxjs's Observer has them. */
+/** The three signals of a stream, as rxjs's Observer has them; `closed` once its subscriber is done. */
 export interface StreamObserver {
   next(value: unknown): void;
   error(error: unknown): void;
   complete(): void;
+  readonly closed?: boolean;
 }

@@ -48,7 +48,8 @@ export function isStreamMethod(method: Function): boolean {
   const kind = Object.prototype.toString.call(method);
   if (kind === '[object AsyncFunction]' || kind === '[object AsyncGeneratorFunction]') return false;
   const source = Function.prototype.toString.call(method);
-  return !source.includes('__awaiter(') && !source.includes('asyncToGenerator(');
+  // TypeScript's, Babel's and esbuild's helpers for async functions on old targets.
+  return !source.includes('__awaiter(') && !source.includes('asyncToGenerator(') && !source.includes('__async(');
 }
 
 /**

@@ -108,7 +108,8 @@ export class RemoteMonitor implements MonitorEndpoint {
     const context = runtime.ambient.getStore();
     const token = context?.token ?? CancellationToken.none;
     const encodedToken = token.shared.memory === undefined ? undefined : encode(token, transfer);
-    const caller = context?.call;
+    // Work a turn left running after it ended (a timer, a stream) still carries it: it waits for nothing.
+    const caller = context?.call?.state === 'running' ? context.call : undefined;
     return {
       message: {
         to: this.marker.thread,
@@ -145,7 +146,9 @@ export function settleStreamEvent(message: StreamEventMessage): void {
       try {
         value = decode(message.value);
       } catch (error) {
+        // The producer must stop too: nobody here will take its values any more.
         runtime.pendingStreams.delete(message.callId);
+        transport().send(message.from, { kind: MessageKind.Unsubscribe, to: message.from, from: runtime.threadId, callId: message.callId });
         observer.error(error);
         return;
       }

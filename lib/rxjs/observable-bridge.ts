@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, Subscriber } from 'rxjs';
 import type { CancellationToken } from '../cancellation/cancellation-token';
 import type { MonitorEvent } from '../deadlock/wait-tracking';
 import type { StreamObserver } from '../monitor/monitor-endpoint';
@@ -30,4 +30,9 @@ export function monitorEventsAsObservable(listeners: Set<(event: MonitorEvent) =
 /** A stream call as an Observable: `start` runs for each subscription and returns its teardown. */
 export function streamAsObservable(start: (observer: StreamObserver) => () => void): Observable<unknown> {
   return new Observable<unknown>((subscriber) => start(subscriber));
+}
+
+/** A subscriber that forwards to `observer` and can be unsubscribed before `subscribe` returns. */
+export function innerSubscriber(observer: StreamObserver): Subscriber<unknown> & { unsubscribe(): void } {
+  return new Subscriber<unknown>({ next: (value) => observer.next(value), error: (error: unknown) => observer.error(error), complete: () => observer.complete() });
 }

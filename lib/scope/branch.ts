@@ -178,7 +178,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       (value: unknown) => {
         const entry: ChildResult = Object.freeze({ index, name, value });
         finished.push(entry);
-        for (const watcher of watchers) watcher.next(entry);
+        for (const watcher of [...watchers]) watcher.next(entry);
         settle(state);
       },
       (error: unknown) => {
@@ -211,7 +211,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
         // its result rejects and the branch settles, while the function itself is left to finish.
         let abandon: (why: string) => void = () => {};
         const abandoned = new Promise<never>((_, reject) => (abandon = (why) => reject(new CancelledError(why, 'a local child'))));
-        const ran = runtime.ambient.run({ token, job }, async () => await fn(...args)) as Promise<never>;
+        const ran = runtime.ambient.run({ token, job, call: outer?.call }, async () => await fn(...args)) as Promise<never>;
         return { result: Promise.race([ran, abandoned]), terminate: abandon };
       }),
     results: () => {
@@ -237,7 +237,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   try {
     if (scope.token.cancelled) throw toCancelledError(scope.token.reason);
     try {
-      await runtime.ambient.run({ token: scope.token, job }, async () => body(children));
+      await runtime.ambient.run({ token: scope.token, job, call: outer?.call }, async () => body(children));
     } catch (error) {
       // The body's own reaction to the branch being cancelled is not a failure either.
       if (!(scope.token.cancelled && isCancellation(error))) fail(error);

@@ -47,6 +47,8 @@ export const MessageKind = {
   StreamEvent: 'stream-event',
   /** any -> any (routed): the subscriber is gone; end the stream at its producer. */
   Unsubscribe: 'unsubscribe',
+  /** main -> every thread: a thread ended; drop the calls it made, which nobody will take. */
+  ThreadGone: 'thread-gone',
   /** any worker -> main: a pool job starts or stops waiting on a channel of this thread. */
   JobBlocked: 'job-blocked',
   /** main -> worker: describe your monitors for `dumpMonitors()`. */
@@ -201,8 +203,8 @@ export interface CloseActorMessage {
 /** A subscription to a stream method: like a call, but answered by stream events until it ends. */
 export type SubscribeMessage = Omit<CallMessage, 'kind'> & { readonly kind: typeof MessageKind.Subscribe };
 
-/** What a stream did, for the subscriber `to`; `callId` is the subscription's. */
-export type StreamEventMessage = { readonly kind: typeof MessageKind.StreamEvent; readonly to: number; readonly callId: number } & (
+/** What a stream did, for the subscriber `to`, from the producer's thread `from`; `callId` is the subscription's. */
+export type StreamEventMessage = { readonly kind: typeof MessageKind.StreamEvent; readonly to: number; readonly from: number; readonly callId: number } & (
   | { readonly event: 'next'; readonly value: Encoded }
   | { readonly event: 'error'; readonly error: SerializedError }
   | { readonly event: 'complete' }
@@ -230,6 +232,12 @@ export interface DeadlockVerdictMessage {
   readonly to: number;
   readonly call: number;
   readonly cycle: readonly DeadlockStep[];
+}
+
+export interface ThreadGoneMessage {
+  readonly kind: typeof MessageKind.ThreadGone;
+  readonly thread: number;
+  readonly why: string;
 }
 
 export interface JobBlockedMessage {
@@ -279,6 +287,7 @@ export type ToWorker =
   | DeadlockProbeMessage
   | DeadlockVerdictMessage
   | DumpMonitorsMessage
+  | ThreadGoneMessage
   | SubscribeMessage
   | StreamEventMessage
   | UnsubscribeMessage;

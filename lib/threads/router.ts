@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
-import { receiveMonitorMessage } from '../monitor/monitor-messages';
+import { dropCallsFrom, receiveMonitorMessage } from '../monitor/monitor-messages';
 import { runtime } from '../runtime';
 import { callKey } from '../deadlock/monitor-call';
 import { BatchedPort, receiveBatch } from './batched-port';
@@ -58,10 +58,17 @@ export class Router implements Transport {
     const link = this.#links.get(threadId);
     this.#links.delete(threadId);
     this.#gone.set(threadId, why);
-    // Subscriptions the dead thread made end at their producers.
+    // Subscriptions the dead thread made end at their producers; its calls waiting elsewhere are dropped.
     for (const other of this.#links.values()) {
       for (const [key, stream] of other.streams) if (stream.from === threadId) this.#endStream(other, key, true);
+      for (const [key, call] of other.calls) {
+        if (call.from !== threadId) continue;
+        other.calls.delete(key);
+        if (other.calls.size === 0) this.hold(other.worker.threadId, -1);
+      }
+      other.port.send({ kind: MessageKind.ThreadGone, thread: threadId, why });
     }
+    dropCallsFrom(threadId, why);
     for (const [key, stop] of runtime.servedStreams) {
       if (Math.floor(key / 2 ** 32) === threadId) {
         runtime.servedStreams.delete(key);
@@ -174,17 +181,18 @@ export class Router implements Transport {
   /** Ends a stream whose monitor's thread is gone, for its subscriber. */
   #streamClosed(stream: SubscribeMessage, why: string): void {
     const error = serializeError(new MonitorClosedError(stream.label, why), runtime.threadName);
-    queueMicrotask(() => this.send(stream.from, { kind: MessageKind.StreamEvent, to: stream.from, callId: stream.callId, event: 'error', error }));
+    queueMicrotask(() => this.send(stream.from, { kind: MessageKind.StreamEvent, to: stream.from, from: stream.to, callId: stream.callId, event: 'error', error }));
   }
 
   #undeliverable(threadId: number, message: ToWorker, error: unknown): void {
     if (message.kind === MessageKind.Subscribe) {
       const link = this.#links.get(threadId);
       if (link !== undefined) this.#endStream(link, callKey(message.from, message.callId), false);
-      this.send(message.from, { kind: MessageKind.StreamEvent, to: message.from, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
+      this.send(message.from, { kind: MessageKind.StreamEvent, to: message.from, from: threadId, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
     }
     if (message.kind === MessageKind.Call) {
-      this.#links.get(threadId)?.calls.delete(callKey(message.from, message.callId));
+      const link = this.#links.get(threadId);
+      if (link?.calls.delete(callKey(message.from, message.callId)) === true && link.calls.size === 0) this.hold(threadId, -1);
       this.send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
     }
   }

@@ -1,5 +1,5 @@
-import { branch, CancellationSource, CancelledError, Channel, ChannelClosedError, close, DefinitionError, freeze, ShareabilityError, shutdown, spawn } from '../../lib';
-import { consume, produce, Sink, Source } from '../fixtures/channels';
+import { branch, CancellationSource, CancelledError, Channel, ChannelClosedError, close, DefinitionError, freeze, MonitorClosedError, ShareabilityError, shutdown, spawn } from '../../lib';
+import { consume, Doomed, produce, Sink, Source } from '../fixtures/channels';
 import { settle } from '../helpers/latch';
 
 jest.setTimeout(60_000);
@@ -109,6 +109,17 @@ describe('Channel', () => {
     } finally {
       await close(sink);
     }
+  });
+
+  it('takes back the waiting get of a thread that died, so the next value is not lost', async () => {
+    const channel = new Channel<number>(1);
+    const doomed = await spawn(Doomed);
+    await expect(doomed.getThenDie(channel)).rejects.toBeInstanceOf(MonitorClosedError);
+    await channel.put(42);
+    const source = new CancellationSource();
+    const guard = setTimeout(() => source.cancel('the value was lost'), 5000);
+    await expect(channel.get({ token: source.token })).resolves.toBe(42);
+    clearTimeout(guard);
   });
 
   it('carries 100,000 values between two producers and two consumers on other threads, each exactly once', async () => {

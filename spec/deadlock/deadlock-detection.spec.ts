@@ -64,6 +64,13 @@ describe('deadlock detection', () => {
       expect(failure.message).toMatch(/^deadlock: Hop#\d+\.visit \(main\) waits for Hop#\d+, which it holds itself\./);
     });
 
+    it('sees the calls a turn makes from a branch it runs', async () => {
+      const a = new Hop('A');
+      await expect(a.nameFromABranch(a)).rejects.toBeInstanceOf(DeadlockError);
+      const b = new Hop('B');
+      await expect(a.nameFromABranch(b)).resolves.toBe('B');
+    });
+
     it('finds a cycle closed after several awaits in the turn', async () => {
       const a = new Hop('A');
       const b = new Hop('B');
@@ -167,6 +174,11 @@ describe('deadlock detection', () => {
       } finally {
         await close(q);
       }
+    });
+
+    it('lets a call from a branch inside the holding turn enter', async () => {
+      const p = new ChainHop('P');
+      await expect(p.visitFromABranch(p)).resolves.toEqual(['P']);
     });
 
     it('still queues a call from another chain', async () => {

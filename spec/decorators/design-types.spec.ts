@@ -161,6 +161,23 @@ class Customer {
     });
   });
 
+  it('refuses a method declared to return a Promise but not async, which would be taken for a stream method', () => {
+    const error = refusal(() => {
+      @Monitor
+      class Meter {
+        @monitorMethod read(): Promise<number> {
+          return Promise.resolve(1);
+        }
+      }
+      return Meter;
+    });
+    expect(error).toMatchObject({
+      code: 'ERR_STREAM_METHOD_NOT_OBSERVABLE',
+      message:
+        'Meter.read is a stream method (declared without async), but it returned a Promise (its declared type), not an Observable; return an Observable, or declare the method async to return a promise',
+    });
+  });
+
   it('accepts numbers, strings, readonly arrays, interfaces, @shareable classes, other monitors and its own class', async () => {
     interface Order {
       readonly id: string;

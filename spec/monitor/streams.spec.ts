@@ -83,6 +83,33 @@ describe.each(places)('a stream method of a monitor %s', (_place, make) => {
   });
 });
 
+describe('a stream method of a monitor on this thread', () => {
+  // On another thread, a synchronous producer has run to its end before the unsubscribe arrives.
+  it('stops a synchronous producer as soon as the subscriber has enough', async () => {
+    const ticker = new Ticker();
+    await expect(lastValueFrom(ticker.counting().pipe(take(3), toArray()))).resolves.toEqual([0, 1, 2]);
+    await expect(ticker.emitted()).resolves.toBe(3);
+    await expect(ticker.teardowns()).resolves.toBe(1);
+  });
+});
+
+describe('a stream whose values cannot be revived by the subscriber', () => {
+  it('errors there and stops the producer on its thread', async () => {
+    const ticker = await spawn(Ticker);
+    try {
+      const failure = await new Promise<unknown>((resolve) => ticker.unloadable().subscribe({ error: resolve, complete: () => resolve('completed') }));
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toBe('completed');
+      await eventually(async () => (await ticker.teardowns()) === 1);
+      const emitted = await ticker.emitted();
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await expect(ticker.emitted()).resolves.toBe(emitted);
+    } finally {
+      await close(ticker);
+    }
+  });
+});
+
 describe('a stream from a thread that ends', () => {
   it('errors with MonitorClosedError', async () => {
     const ticker = await spawn(Ticker);

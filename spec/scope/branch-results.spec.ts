@@ -44,6 +44,24 @@ describe('children.results()', () => {
     expect(completed).toBe(true);
   });
 
+  it('gives each result once to a subscription made while results are delivered', async () => {
+    const seen: number[] = [];
+    await branch((children) => {
+      children.addLocal(async () => 1);
+      children.addLocal(async () => {
+        await sleep(20);
+        return 2;
+      });
+      let subscribed = false;
+      children.results().subscribe(() => {
+        if (subscribed) return;
+        subscribed = true;
+        children.results().subscribe((result) => seen.push(result.index));
+      });
+    });
+    expect(seen).toEqual([0, 1]);
+  });
+
   it('leaves failures out and still completes when the branch fails', async () => {
     const seen: string[] = [];
     let completed = false;
