@@ -6,7 +6,7 @@ import { ChannelClosedError } from '../errors/channel-closed-error';
 import { currentToken } from '../cancellation/current-token';
 import { runtime } from '../runtime';
 import { childRunner } from '../threads/child-runner';
-import type { MonitorCall } from '../deadlock/monitor-call';
+import { threadOfCall, type MonitorCall } from '../deadlock/monitor-call';
 import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
 
 /**
@@ -160,7 +160,7 @@ function partyOf(call: MonitorCall): Party | undefined {
   }
   const chain = call.callerChain;
   if (chain === undefined || chain.length === 0 || call.callerMonitor === undefined) return undefined;
-  return { id: chain[chain.length - 1] as number, thread: Math.floor(call.id / 2 ** 32), monitor: call.callerMonitor, method: 'its turn', call: undefined };
+  return { id: chain[chain.length - 1] as number, thread: threadOfCall(call.id), monitor: call.callerMonitor, method: 'its turn', call: undefined };
 }
 
 /** The label of the channel whose method runs now. */

@@ -82,3 +82,8 @@ export interface CalledMonitor {
 export function callKey(thread: number, callId: number): number {
   return thread * 2 ** 32 + callId;
 }
+
+/** The thread that made the call `key` names. */
+export function threadOfCall(key: number): number {
+  return Math.floor(key / 2 ** 32);
+}

@@ -6,7 +6,7 @@ import { runtime, type AmbientContext } from '../runtime';
 import { passArguments, passValue } from '../shareability/boundary';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import { deadlockDetector, emitMonitorEvent, tracksWaits } from '../deadlock/wait-tracking';
-import { callKey, MonitorCall, type CalledMonitor } from '../deadlock/monitor-call';
+import { callKey, MonitorCall, threadOfCall, type CalledMonitor } from '../deadlock/monitor-call';
 import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { TurnQueue } from './turn-queue';
@@ -64,7 +64,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   /** Takes back the waiting calls that `thread` made: it ended, and nobody will take their results. */
   dropCallsFrom(thread: number, why: string): void {
     for (const call of [...this.queued, ...this.running]) {
-      if (Math.floor(call.id / 2 ** 32) === thread) call.withdraw?.(new MonitorClosedError(`${call.monitor.label}.${call.method}`, `its caller's thread ended: ${why}`));
+      if (threadOfCall(call.id) === thread) call.withdraw?.(new MonitorClosedError(`${call.monitor.label}.${call.method}`, `its caller's thread ended: ${why}`));
     }
   }
 
@@ -193,7 +193,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
       if (withdrawn) stopWatching?.();
       this.queued.add(call);
       const detector = tracksWaits() ? deadlockDetector() : undefined;
-      if (detector !== undefined) detector.list(call);
+      detector?.list(call);
       this.#turns.enter(() => {
         // The token may have been cancelled on another thread a moment ago, before this thread heard of it.
         if (!withdrawn && token?.cancelled) withdraw(cancelled(token.reason));

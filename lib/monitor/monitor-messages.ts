@@ -1,5 +1,6 @@
 import { deadlockDetector } from '../deadlock/wait-tracking';
 import { runtime } from '../runtime';
+import { threadOfCall } from '../deadlock/monitor-call';
 import { MessageKind, type CallMessage, type CallResultMessage, type DeadlockProbeMessage, type DeadlockVerdictMessage, type StreamEventMessage, type ThreadGoneMessage, type SubscribeMessage, type UnsubscribeMessage } from '../threads/protocol';
 import { serveCall, serveSubscribe, serveUnsubscribe } from './exported-monitors';
 import { settleCall, settleStreamEvent } from './remote-monitor';
@@ -49,8 +50,13 @@ export function receiveMonitorMessage(message: { readonly kind: string }): boole
 /**
  * A thread ended: the calls it made to this thread's monitors that still wait (queued, or in a
  * channel wait) are taken back, so that they neither hold a place in a queue nor take a value
- * that nobody would receive.
+ * that nobody would receive, and the streams it subscribed to stop at their producers here.
  */
 export function dropCallsFrom(thread: number, why: string): void {
   for (const ref of runtime.liveMonitors) ref.deref()?.dropCallsFrom(thread, why);
+  for (const [key, stop] of runtime.servedStreams) {
+    if (threadOfCall(key) !== thread) continue;
+    runtime.servedStreams.delete(key);
+    stop();
+  }
 }

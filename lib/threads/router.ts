@@ -23,10 +23,8 @@ interface Link {
   readonly port: BatchedPort<ToWorker>;
   /** Messages for the main thread itself that are not calls: the pool's or the actors'. */
   readonly onMessage: (message: ToMain) => void;
-  /** Calls in flight to this thread, by {@link callKey}. */
-  readonly calls: Map<number, CallMessage>;
-  /** Streams of this thread's monitors that are live, by {@link callKey} of their subscription. */
-  readonly streams: Map<number, SubscribeMessage>;
+  /** What callers wait for from this thread: calls in flight and live streams, by {@link callKey}. */
+  readonly requests: Map<number, Request>;
   /** How many waits hold this worker: it is referenced while any does. */
   holds: number;
 }
@@ -42,8 +40,7 @@ export class Router implements Transport {
       name,
       port: new BatchedPort<ToWorker>(worker, (message, error) => this.#undeliverable(worker.threadId, message, error)),
       onMessage,
-      calls: new Map(),
-      streams: new Map(),
+      requests: new Map(),
       holds: 0,
     };
     this.#links.set(worker.threadId, link);
@@ -58,28 +55,15 @@ export class Router implements Transport {
     const link = this.#links.get(threadId);
     this.#links.delete(threadId);
     this.#gone.set(threadId, why);
-    // Subscriptions the dead thread made end at their producers; its calls waiting elsewhere are dropped.
+    // What the dead thread asked of others is forgotten here, and each thread drops it too.
     for (const other of this.#links.values()) {
-      for (const [key, stream] of other.streams) if (stream.from === threadId) this.#endStream(other, key, true);
-      for (const [key, call] of other.calls) {
-        if (call.from !== threadId) continue;
-        other.calls.delete(key);
-        if (other.calls.size === 0) this.hold(other.worker.threadId, -1);
-      }
+      for (const [key, request] of other.requests) if (request.from === threadId) this.#forget(other, key);
       other.port.send({ kind: MessageKind.ThreadGone, thread: threadId, why });
     }
     dropCallsFrom(threadId, why);
-    for (const [key, stop] of runtime.servedStreams) {
-      if (Math.floor(key / 2 ** 32) === threadId) {
-        runtime.servedStreams.delete(key);
-        stop();
-      }
-    }
     if (link === undefined) return;
-    for (const call of link.calls.values()) this.#closed(call, why);
-    link.calls.clear();
-    for (const stream of link.streams.values()) this.#streamClosed(stream, why);
-    link.streams.clear();
+    for (const request of link.requests.values()) this.#answer(request, new MonitorClosedError(request.label, why), true);
+    link.requests.clear();
   }
 
   /** The threads attached (alive) now. */
@@ -107,24 +91,16 @@ export class Router implements Transport {
       return;
     }
     const link = this.#links.get(to);
-    if (message.kind === MessageKind.Call) {
+    if (message.kind === MessageKind.Call || message.kind === MessageKind.Subscribe) {
       if (link === undefined) {
-        this.#closed(message, this.#gone.get(to) ?? 'its thread is gone');
+        this.#answer(message, new MonitorClosedError(message.label, this.#gone.get(to) ?? 'its thread is gone'), true);
         return;
       }
-      link.calls.set(callKey(message.from, message.callId), message);
-      if (link.calls.size === 1) this.hold(to, 1);
+      // A call in flight or a live stream holds its thread referenced.
+      link.requests.set(callKey(message.from, message.callId), message);
+      if (link.requests.size === 1) this.hold(to, 1);
     }
-    if (message.kind === MessageKind.Subscribe) {
-      if (link === undefined) {
-        this.#streamClosed(message, this.#gone.get(to) ?? 'its thread is gone');
-        return;
-      }
-      link.streams.set(callKey(message.from, message.callId), message);
-      // A live stream holds its producer's thread, as a call in flight does.
-      if (link.streams.size === 1) this.hold(to, 1);
-    }
-    if (message.kind === MessageKind.Unsubscribe && link !== undefined) this.#endStream(link, callKey(message.from, message.callId), false);
+    if (message.kind === MessageKind.Unsubscribe && link !== undefined) this.#forget(link, callKey(message.from, message.callId));
     link?.port.send(message as ToWorker, transfer);
   }
 
@@ -134,11 +110,11 @@ export class Router implements Transport {
         this.send(message.to, message);
         break;
       case MessageKind.CallResult:
-        if (link.calls.delete(callKey(message.to, message.callId)) && link.calls.size === 0) this.hold(link.worker.threadId, -1);
+        this.#forget(link, callKey(message.to, message.callId));
         this.send(message.to, message);
         break;
       case MessageKind.StreamEvent:
-        if (message.event !== 'next') this.#endStream(link, callKey(message.to, message.callId), false);
+        if (message.event !== 'next') this.#forget(link, callKey(message.to, message.callId));
         this.send(message.to, message);
         break;
       case MessageKind.Subscribe:
@@ -162,38 +138,32 @@ export class Router implements Transport {
     if (!receiveMonitorMessage(message)) throw new Error(`safethread: the main thread cannot route ${message.kind} to itself`);
   }
 
-  /** Answers a call whose monitor's thread is gone. */
-  #closed(call: CallMessage, why: string): void {
-    const error = serializeError(new MonitorClosedError(call.label, why), runtime.threadName);
-    // Answered from a later tick, as any reply would be, so a caller never sees it synchronously.
-    queueMicrotask(() => this.send(call.from, { kind: MessageKind.CallResult, to: call.from, callId: call.callId, ok: false, error }));
+  /** A request ended: the link forgets it, and lets its thread go once nothing waits on it. */
+  #forget(link: Link, key: number): void {
+    if (link.requests.delete(key) && link.requests.size === 0) this.hold(link.worker.threadId, -1);
   }
 
-  /** A stream ended (or its subscriber left): the link forgets it, and tells its producer when asked. */
-  #endStream(link: Link, key: number, tellProducer: boolean): void {
-    const stream = link.streams.get(key);
-    if (stream === undefined) return;
-    link.streams.delete(key);
-    if (link.streams.size === 0) this.hold(link.worker.threadId, -1);
-    if (tellProducer) link.port.send({ kind: MessageKind.Unsubscribe, to: stream.to, from: stream.from, callId: stream.callId });
-  }
-
-  /** Ends a stream whose monitor's thread is gone, for its subscriber. */
-  #streamClosed(stream: SubscribeMessage, why: string): void {
-    const error = serializeError(new MonitorClosedError(stream.label, why), runtime.threadName);
-    queueMicrotask(() => this.send(stream.from, { kind: MessageKind.StreamEvent, to: stream.from, from: stream.to, callId: stream.callId, event: 'error', error }));
+  /**
+   * Ends a request with an error, for its caller: a call rejects, a stream errors. `later` answers
+   * from a later tick, as any reply would come, so a caller never sees it synchronously.
+   */
+  #answer(request: Request, error: unknown, later: boolean): void {
+    const serialized = serializeError(error, runtime.threadName);
+    const reply =
+      request.kind === MessageKind.Call
+        ? ({ kind: MessageKind.CallResult, to: request.from, callId: request.callId, ok: false, error: serialized } as const)
+        : ({ kind: MessageKind.StreamEvent, to: request.from, from: request.to, callId: request.callId, event: 'error', error: serialized } as const);
+    if (later) queueMicrotask(() => this.send(request.from, reply));
+    else this.send(request.from, reply);
   }
 
   #undeliverable(threadId: number, message: ToWorker, error: unknown): void {
-    if (message.kind === MessageKind.Subscribe) {
-      const link = this.#links.get(threadId);
-      if (link !== undefined) this.#endStream(link, callKey(message.from, message.callId), false);
-      this.send(message.from, { kind: MessageKind.StreamEvent, to: message.from, from: threadId, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
-    }
-    if (message.kind === MessageKind.Call) {
-      const link = this.#links.get(threadId);
-      if (link?.calls.delete(callKey(message.from, message.callId)) === true && link.calls.size === 0) this.hold(threadId, -1);
-      this.send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
-    }
+    if (message.kind !== MessageKind.Call && message.kind !== MessageKind.Subscribe) return;
+    const link = this.#links.get(threadId);
+    if (link !== undefined) this.#forget(link, callKey(message.from, message.callId));
+    this.#answer(message, error, false);
   }
 }
+
+/** What a caller waits for from a thread: a call's result, or a stream's events. */
+type Request = CallMessage | SubscribeMessage;
