@@ -4,7 +4,14 @@ import { ChannelClosedError } from '../errors/channel-closed-error';
 import { runtime } from '../runtime';
 import { ChannelCore } from './channel-core';
 
-/** Options of a channel's waits. */
+/**
+ * Options of a channel's waits.
+ *
+ * @example
+ * ```ts
+ * const line = await lines.get({ token: CancellationToken.fromSignal(AbortSignal.timeout(1000)) });
+ * ```
+ */
 export interface ChannelWaitOptions {
   /**
    * Ends the wait with a `CancelledError` when cancelled; a value not yet put or taken is not.

@@ -8,7 +8,14 @@ import type { MonitorCall } from './monitor-call';
  * calls queued for it, and what each turn waits for.
  */
 
-/** One monitor in a {@link MonitorDump}. */
+/**
+ * One monitor in a {@link MonitorDump}.
+ *
+ * @example
+ * ```ts
+ * const busy = (await dumpMonitors()).monitors.filter((state) => state.queued.length > 0).map((state) => state.monitor);
+ * ```
+ */
 export interface MonitorState {
   /** `Class#id`. */
   readonly monitor: string;
@@ -20,7 +27,14 @@ export interface MonitorState {
   readonly queued: readonly QueuedCallState[];
 }
 
-/** A turn running in a monitor. */
+/**
+ * A turn running in a monitor.
+ *
+ * @example
+ * ```ts
+ * for (const turn of state.running) console.log(`${turn.method} waits for ${turn.waitsFor.join(', ') || 'nothing'}`);
+ * ```
+ */
 export interface TurnState {
   readonly method: string;
   /** The call's id, unique in the process; `waitsFor` of other turns names calls by it. */
@@ -31,7 +45,14 @@ export interface TurnState {
   readonly sleeping: boolean;
 }
 
-/** A call queued for a monitor. */
+/**
+ * A call queued for a monitor.
+ *
+ * @example
+ * ```ts
+ * const waiting = state.queued.map((call) => call.method); // ['deposit', 'balance']
+ * ```
+ */
 export interface QueuedCallState {
   readonly method: string;
   readonly call: number;

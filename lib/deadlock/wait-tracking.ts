@@ -20,7 +20,16 @@ export function deadlockDetector(): DeadlockDetector {
   return (runtime.deadlocks ??= new DeadlockDetector(runtime.threadId, runtime.threadName, (to, message) => transport().send(to, message)));
 }
 
-/** What `monitorEvents()` reports: a turn starting, a call queueing, a call rejected to break a deadlock. */
+/**
+ * What `monitorEvents()` reports: a turn starting, a call queueing, a call rejected to break a deadlock.
+ *
+ * @example
+ * ```ts
+ * monitorEvents().subscribe((event: MonitorEvent) => {
+ *   if (event.kind === 'queued') console.log(`${event.monitor}.${event.method} waits`);
+ * });
+ * ```
+ */
 export type MonitorEvent =
   | { readonly kind: 'turn'; readonly monitor: string; readonly method: string; readonly thread: string; readonly call: number }
   | { readonly kind: 'queued'; readonly monitor: string; readonly method: string; readonly thread: string; readonly call: number }

@@ -1,6 +1,13 @@
 import { formatMessage } from './codes';
 
-/** Which use of a closed channel failed. */
+/**
+ * Which use of a closed channel failed.
+ *
+ * @example
+ * ```ts
+ * const code: ChannelClosedErrorCode = error.code; // 'ERR_CHANNEL_CLOSED' after put, 'ERR_CHANNEL_DRAINED' after get
+ * ```
+ */
 export type ChannelClosedErrorCode = 'ERR_CHANNEL_CLOSED' | 'ERR_CHANNEL_DRAINED';
 
 /**

@@ -1,6 +1,13 @@
 import { formatMessage } from './codes';
 
-/** One step of a wait-for cycle: a turn that holds its monitor and waits for the next monitor. */
+/**
+ * One step of a wait-for cycle: a turn that holds its monitor and waits for the next monitor.
+ *
+ * @example
+ * ```ts
+ * const text = error.cycle.map((step) => `${step.monitor}.${step.method} on ${step.thread} -> ${step.waitsFor}`);
+ * ```
+ */
 export interface DeadlockStep {
   /** The monitor the turn holds, as `Class#id`. */
   readonly monitor: string;

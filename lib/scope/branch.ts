@@ -65,7 +65,14 @@ export interface Children {
   results(): Observable<ChildResult>;
 }
 
-/** A child that finished, as {@link Children.results} reports it. */
+/**
+ * A child that finished, as {@link Children.results} reports it.
+ *
+ * @example
+ * ```ts
+ * children.results().subscribe((result: ChildResult) => console.log(`#${result.index} ${result.name}: ${String(result.value)}`));
+ * ```
+ */
 export interface ChildResult<R = unknown> {
   /** Its place in add order, from 0: the index of its value in the branch's results. */
   readonly index: number;
