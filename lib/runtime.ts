@@ -4,6 +4,8 @@ import type { MethodMark, MonitorPlan } from './monitor/monitor-plan';
 import type { MonitorEndpoint } from './monitor/monitor-endpoint';
 import type { ShareablePlan } from './decorators/shareable';
 import type { TaskLocation } from './threads/task';
+import type { ErrorClasses } from './threads/error-class-location';
+import type { TypeScriptLoaderName } from './threads/typescript-loader';
 import type { PoolOptions } from './threads/configure';
 import type { ChildRunner } from './threads/child-runner';
 import type { ChildRequests } from './threads/child-requests';
@@ -71,8 +73,23 @@ export class Runtime {
   /** Functions registered with `task(fn)`, by `file#name`, and where each was registered. */
   readonly tasks = new Map<string, Function>();
   readonly taskLocations = new WeakMap<Function, TaskLocation>();
-  /** How many anonymous tasks each file has registered so far: their keys are ordinals. */
-  readonly anonymousTasks = new Map<string, number>();
+  /**
+   * How many tasks, and how many decorated classes, each file has registered so far. A module
+   * registers in the same order on every thread, so the position finds a task or class even when a
+   * compiler renamed it on one thread and not on another (esbuild turns `square` into `square2`).
+   */
+  readonly taskOrdinals = new Map<string, number>();
+  readonly classOrdinals = new Map<string, number>();
+
+  /**
+   * The TypeScript loader the main thread runs under when workers do not inherit it (the `ts-node`
+   * command registers in-process); a worker that must load a `.ts` module registers it first.
+   */
+  typescriptLoader: TypeScriptLoaderName | undefined = undefined;
+  /** The user's module this thread is loading for a task or class, while it loads: a branch or spawn started then is a top-level side effect of that module. */
+  loadingModule: string | undefined = undefined;
+  /** Modules already warned about for starting a branch or spawn at top level: one warning per module. */
+  readonly topLevelStartWarned = new Set<string>();
 
   /** How messages name this thread: `main`, or `thread N`. */
   threadName = 'main';
@@ -107,6 +124,8 @@ export class Runtime {
   /** `@Monitor` and `@shareable` classes by `file#name`, so that another thread's references and values find them. */
   readonly monitorClassesByKey = new Map<string, MonitorPlan>();
   readonly shareableClassesByKey = new Map<string, ShareablePlan>();
+  /** Where user error classes are exported, and the ones known here, so that errors arrive as their class; made on first use. */
+  errorClasses: ErrorClasses | undefined = undefined;
   /** Local monitors whose references went to other threads, by id: their calls arrive by message. */
   readonly exportedMonitors = new Map<number, LocalMonitor>();
   /** References to monitors on other threads, by `thread:id`, so that one monitor has one reference here. */

@@ -4,12 +4,14 @@
  */
 import { main as bankTransfer } from './bank-transfer';
 import { main as counter } from './counter';
+import { main as inventory } from './inventory';
 import { main as parallelMap } from './parallel-map';
 import { main as pipeline } from './pipeline';
 import { main as search } from './search';
 import { main as ticker } from './ticker';
 
 const samples: readonly (readonly [string, string, () => Promise<void>])[] = [
+  ['inventory (the README example)', 'inventory.ts', inventory],
   ['counter', 'counter.ts', counter],
   ['parallel map', 'parallel-map.ts', parallelMap],
   ['cancellable search', 'search.ts', search],

@@ -69,6 +69,7 @@ export interface QueuedCallState {
  * ```
  */
 export class MonitorDump {
+  /** @internal Dumps come from {@link dumpMonitors}. */
   constructor(
     /** Every live monitor, thread by thread. */
     readonly monitors: readonly MonitorState[],

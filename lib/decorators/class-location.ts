@@ -1,22 +1,35 @@
 import { DefinitionError } from '../errors/definition-error';
+import { runtime } from '../runtime';
 import { callerFile, loadModule } from '../threads/module-loader';
 import type { ClassLocation } from '../threads/protocol';
 
 /**
  * Where a decorated class can be found on another thread: the module that defined it (read off
- * the call stack when the decorator ran) and its name. A thread that meets a class it does not
- * know loads that module, whose decorators then register the class there under the same key.
+ * the call stack when the decorator ran), its name, and its position among the file's decorated
+ * classes. A thread that meets a class it does not know loads that module, whose decorators then
+ * register the class there under the same keys.
  */
 export function classLocation(className: string): ClassLocation {
   const file = callerFile() ?? '(unknown module)';
-  return { file, key: `${file}#${className}`, className };
+  const ordinal = runtime.classOrdinals.get(file) ?? 0;
+  runtime.classOrdinals.set(file, ordinal + 1);
+  return { file, key: `${file}#${className}`, className, ordinal };
+}
+
+/** The keys a class is registered under: by position, which survives renaming, and by name. */
+export function classKeys(location: ClassLocation): readonly string[] {
+  return [positionKey(location), location.key];
+}
+
+function positionKey(location: ClassLocation): string {
+  return `${location.file}#@${location.ordinal}`;
 }
 
 export function findClass<P>(location: ClassLocation, byKey: ReadonlyMap<string, P>, decorator: string): P {
-  let plan = byKey.get(location.key);
+  let plan = lookUp(location, byKey);
   if (plan === undefined) {
     loadModule(location.file);
-    plan = byKey.get(location.key);
+    plan = lookUp(location, byKey);
   }
   if (plan === undefined) {
     throw new DefinitionError(
@@ -26,4 +39,13 @@ export function findClass<P>(location: ClassLocation, byKey: ReadonlyMap<string,
     );
   }
   return plan;
+}
+
+/**
+ * By position first: a module registers in the same order everywhere. A module that ran twice on
+ * the sending thread (a test runner's fresh module registry) sent a position past this thread's
+ * count, and its name finds it.
+ */
+function lookUp<P>(location: ClassLocation, byKey: ReadonlyMap<string, P>): P | undefined {
+  return byKey.get(positionKey(location)) ?? byKey.get(location.key);
 }

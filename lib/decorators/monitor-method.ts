@@ -33,7 +33,10 @@ export interface MonitorMethodDecorator extends MonitorMethodDecoratorFunction {
  * each subscription runs the method in a turn on the monitor's thread (the turn ends once the
  * method's Observable is subscribed), values, error and completion arrive in order, and
  * unsubscribing reaches the producer's teardown. There is no backpressure: values are pushed
- * as they come; use a `Channel` when the producer must wait for the consumer.
+ * as they come; use a `Channel` when the producer must wait for the consumer. A method that
+ * returns a promise but is declared without `async` is a stream method too, by mistake: awaiting
+ * its call rejects with a `DefinitionError` (`ERR_STREAM_METHOD_AWAITED`) instead of resolving to
+ * the Observable, and subscribing to it errors with `ERR_STREAM_METHOD_NOT_OBSERVABLE`.
  *
  * Works bare and as a factory, under TC39 standard decorators and legacy `experimentalDecorators`.
  *

@@ -7,7 +7,7 @@ import { passArguments } from '../shareability/boundary';
 import type { CheckedMonitorClass } from '../shareability/shareable-type';
 import type { MonitorOptions } from '../types';
 import type { ClassLocation } from '../threads/protocol';
-import { classLocation, findClass } from './class-location';
+import { classKeys, classLocation, findClass } from './class-location';
 import { classifyDecoratorCall, describeMember, legacyMemberKind } from './decorator-kind';
 import { checkDeclaredTypes } from './design-types';
 import { nameRule, validateOptions } from './options';
@@ -112,7 +112,7 @@ function defineMonitor(original: Function, options: MonitorOptions): Function {
   plan.decorated = decorated;
   runtime.monitorPlans.set(original, plan);
   runtime.monitorPlans.set(decorated, plan);
-  runtime.monitorClassesByKey.set(location.key, plan);
+  for (const key of classKeys(location)) runtime.monitorClassesByKey.set(key, plan);
   return decorated;
 }
 

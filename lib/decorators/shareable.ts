@@ -5,7 +5,7 @@ import { findViolation } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
 import type { ShareableOptions } from '../types';
 import type { ClassLocation } from '../threads/protocol';
-import { classLocation, findClass } from './class-location';
+import { classKeys, classLocation, findClass } from './class-location';
 import { classifyDecoratorCall, describeMember, legacyMemberKind } from './decorator-kind';
 import { nameRule, validateOptions } from './options';
 
@@ -94,7 +94,7 @@ function defineShareable(original: Function, options: ShareableOptions): Functio
   const plan: ShareablePlan = { className, location, original, decorated };
   runtime.shareablePlans.set(original, plan);
   runtime.shareablePlans.set(decorated, plan);
-  runtime.shareableClassesByKey.set(location.key, plan);
+  for (const key of classKeys(location)) runtime.shareableClassesByKey.set(key, plan);
   return decorated;
 }
 

@@ -27,14 +27,19 @@ export const errorMessages = {
     `${method} returns ${received}, not a Promise or an Observable; declare the monitor method async`,
   ERR_STREAM_METHOD_NOT_OBSERVABLE: (method: string, received: string) =>
     `${method} is a stream method (declared without async), but it returned ${received}, not an Observable; return an Observable, or declare the method async to return a promise`,
+  ERR_STREAM_METHOD_AWAITED: (method: string) =>
+    `${method} is declared without async, so it is a stream method and its call returns an Observable, which cannot be awaited; declare the method async to return a Promise, or subscribe to the Observable (lastValueFrom() waits for its last value)`,
   ERR_SUBCLASS_NOT_MONITOR: (subclass: string, base: string) =>
     `class ${subclass} extends @Monitor class ${base} but is not itself a @Monitor; add @Monitor to ${subclass}`,
+  ERR_RXJS_MISSING: (feature: string) => `${feature} needs rxjs, which is not installed; npm install rxjs`,
 
   // Work shipped to another thread: it must be found or rebuilt there.
   ERR_FREE_VARIABLE: (what: string, variable: string) =>
     `${what} uses the variable \`${variable}\` from outside itself, which does not exist on the thread that runs it; pass it as an argument, or register a module-level function with task(fn)`,
   ERR_NOT_PORTABLE_FUNCTION: (what: string, why: string) =>
     `${what} cannot be sent to another thread: ${why}; register a module-level function with task(fn), or pass a self-contained function`,
+  ERR_MODULE_NOT_LOADABLE: (who: string, file: string, why: string, fix: string) =>
+    `${who} could not load ${file}: ${why}; ${fix}`,
   ERR_TASK_NOT_FOUND: (task: string, file: string) =>
     `task ${task} was not registered when ${file} was loaded on the worker thread; call task(fn) at the top level of that module, not inside a function`,
 
@@ -67,6 +72,18 @@ export const errorMessages = {
   ERR_BRANCH_FAILED: (count: number) => `${count} children of the branch failed; see .errors`,
   ERR_THREAD_CRASH: (what: string, how: string) => `${what} crashed its thread: ${how}`,
 } as const;
+
+/**
+ * The warnings safethread emits with `process.emitWarning(message, { code })`: code that works
+ * but almost certainly does not do what was meant. Same style as the errors: where, what, the fix.
+ */
+export const warningMessages = {
+  SAFETHREAD_TOP_LEVEL_START: (file: string, started: string, thread: string, guard: string) =>
+    `${file} starts ${started} at its top level, and ${thread} loaded it to find a task or class it defines: every thread that loads the module starts it again. Start work only when the module runs as the program: ${guard}; or move the tasks and classes into a module of their own`,
+} as const;
+
+/** A stable identifier of one kind of warning, e.g. `'SAFETHREAD_TOP_LEVEL_START'`. */
+export type WarningCode = keyof typeof warningMessages;
 
 /** A stable identifier of one kind of failure, e.g. `'ERR_NOT_SHAREABLE'`. */
 export type ErrorCode = keyof typeof errorMessages;

@@ -10,6 +10,7 @@ import { callKey, MonitorCall, threadOfCall, type CalledMonitor } from '../deadl
 import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { TurnQueue } from './turn-queue';
+import { unawaitable } from './unawaitable-stream';
 
 /**
  * A monitor on the thread that owns it: the real instance and the queue of turns that runs its
@@ -76,12 +77,14 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   /**
    * A stream method's Observable. Each subscription is a call: it queues like any other, and its
    * turn runs the method and subscribes to the Observable it returns, then ends, so a long stream
-   * does not hold the monitor. Each value is checked for shareability on its way out.
+   * does not hold the monitor. Each value is checked for shareability on its way out. The
+   * Observable of a call made here refuses to be awaited (see {@link unawaitable}); one served
+   * to another thread (`origin` given) is only subscribed.
    */
   stream(method: string, args: unknown[], origin?: CallOrigin): Subscribable {
     const where = this.#entryOf(method).where;
     const { streamAsObservable, innerSubscriber } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-    return streamAsObservable((observer) => {
+    const stream = streamAsObservable((observer) => {
       let stopped = false;
       // A subscriber of our own, so that an unsubscribe during the method's subscribe (a `take(3)`
       // downstream of a synchronous producer) reaches the producer at once.
@@ -110,7 +113,11 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
         // Unsubscribed while it waited for its turn: the method never runs.
         if (stopped) return Promise.resolve();
         const result = original.apply(instance, callArgs);
-        if (!isSubscribable(result)) throw new DefinitionError('ERR_STREAM_METHOD_NOT_OBSERVABLE', where, describeResult(result));
+        if (!isSubscribable(result)) {
+          // A method meant to be async that returns a promise: its rejection is this error's, not an unhandled one.
+          if (isPromiseLike(result)) Promise.resolve(result).catch(() => undefined);
+          throw new DefinitionError('ERR_STREAM_METHOD_NOT_OBSERVABLE', where, describeResult(result));
+        }
         result.subscribe(inner);
         return Promise.resolve();
       };
@@ -119,6 +126,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
       });
       return stop;
     });
+    return origin === undefined ? unawaitable(stream, where) : stream;
   }
 
   /** A call through a reference on this thread: its caller is the turn running now, if any. */

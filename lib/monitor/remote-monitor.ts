@@ -13,6 +13,7 @@ import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
 import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { createReference } from './reference';
+import { unawaitable } from './unawaitable-stream';
 
 /**
  * The caller's side of a monitor that lives on another thread: its reference looks and behaves
@@ -74,11 +75,12 @@ export class RemoteMonitor implements MonitorEndpoint {
   /**
    * A stream method's Observable: each subscription sends a subscribe message, receives the
    * stream's events until it ends, and unsubscribing tells the owner thread, whose producer's
-   * teardown then runs. Arguments are checked at each subscription, when they are sent.
+   * teardown then runs. Arguments are checked at each subscription, when they are sent. The
+   * Observable refuses to be awaited (see {@link unawaitable}).
    */
   stream(method: string, args: unknown[]): Subscribable {
     const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-    return streamAsObservable((observer) => {
+    const stream = streamAsObservable((observer) => {
       let prepared: Prepared;
       try {
         prepared = this.#message(method, args);
@@ -96,6 +98,7 @@ export class RemoteMonitor implements MonitorEndpoint {
         }
       };
     });
+    return unawaitable(stream, this.#where(method));
   }
 
   /** What a call or a subscription sends: checked, encoded arguments, and the caller's token, job and chain. */
@@ -219,16 +222,18 @@ function unreachable(): never {
 
 function closedEndpoint(marker: MonitorMarker): MonitorEndpoint {
   const closed = () => new MonitorClosedError(marker.label, `it no longer exists on ${runtime.threadName}`);
+  const plan = planFor(marker);
   return {
     label: marker.label,
-    plan: planFor(marker),
+    plan,
     call: () => Promise.reject(closed()),
-    stream: () => {
+    stream: (method) => {
       const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-      return streamAsObservable((observer) => {
+      const stream = streamAsObservable((observer) => {
         observer.error(closed());
         return () => undefined;
       });
+      return unawaitable(stream, `${plan.className}.${plan.methods.get(method)?.displayName ?? method}`);
     },
   };
 }

@@ -7,6 +7,7 @@ import { DefinitionError } from '../errors/definition-error';
 import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import { childRunner } from '../threads/child-runner';
+import { warnTopLevelStart } from '../threads/top-level-start-warning';
 import { describeWork, type Child } from './child';
 import type { StreamObserver } from '../monitor/monitor-endpoint';
 
@@ -115,6 +116,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   if (typeof body !== 'function') {
     throw new DefinitionError('ERR_INVALID_OPTION', 'branch', 'body', 'a function that adds children', typeof body);
   }
+  if (runtime.loadingModule !== undefined) warnTopLevelStart('a branch');
   const graceMs = options.graceMs ?? 1000;
   const outer = runtime.ambient.getStore();
   // The pool job this branch runs in, if any: its children are that job's, and it waits for them.

@@ -1,4 +1,5 @@
 import type { ResourceLimits } from 'node:worker_threads';
+import { closestName } from '../errors/closest-name';
 import { DefinitionError } from '../errors/definition-error';
 import { runtime } from '../runtime';
 import { ThreadPool } from './pool';
@@ -34,6 +35,17 @@ export interface PoolOptions {
    * @default true
    */
   readonly deadlockDetection?: boolean;
+  /**
+   * The Node.js options worker threads start with (see `Worker`'s `execArgv`), e.g. a TypeScript
+   * loader: `['--import', 'tsx']`. Applies to threads started from then on.
+   *
+   * @example
+   * ```ts
+   * configure({ execArgv: ['--import', 'tsx'] });
+   * ```
+   * @default the main thread's `process.execArgv`
+   */
+  readonly execArgv?: readonly string[];
 }
 
 /**
@@ -46,20 +58,55 @@ export interface PoolOptions {
  * ```
  */
 export function configure(options: PoolOptions): void {
-  const threads = options.threads;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
-    throw new DefinitionError('ERR_INVALID_OPTION', 'configure', 'threads', 'a whole number from 1 up', String(threads));
-  }
-  const idle = options.idleTimeoutMs;
-  if (idle !== undefined && (typeof idle !== 'number' || !(idle >= 0))) {
-    throw new DefinitionError('ERR_INVALID_OPTION', 'configure', 'idleTimeoutMs', 'a number of milliseconds from 0 up', String(idle));
-  }
-  const detection = options.deadlockDetection;
-  if (detection !== undefined && typeof detection !== 'boolean') {
-    throw new DefinitionError('ERR_INVALID_OPTION', 'configure', 'deadlockDetection', 'true or false', String(detection));
-  }
-  runtime.poolOptions = { ...runtime.poolOptions, ...options };
+  checkOptions(options);
+  const execArgv = options.execArgv === undefined ? {} : { execArgv: Object.freeze([...options.execArgv]) };
+  runtime.poolOptions = { ...runtime.poolOptions, ...options, ...execArgv };
   if (runtime.pool instanceof ThreadPool) runtime.pool.reconfigure(options);
+}
+
+interface OptionRule {
+  /** What the option accepts, as the message says it. */
+  readonly expected: string;
+  readonly accepts: (value: unknown) => boolean;
+}
+
+/** Every option {@link configure} knows, with what it accepts: any other key is refused. */
+const RULES: { readonly [K in keyof Required<PoolOptions>]: OptionRule } = {
+  threads: { expected: 'a whole number from 1 up', accepts: (value) => Number.isInteger(value) && (value as number) >= 1 },
+  resourceLimits: { expected: 'an object of memory limits (see worker_threads.ResourceLimits)', accepts: (value) => typeof value === 'object' && value !== null && !Array.isArray(value) },
+  idleTimeoutMs: { expected: 'a number of milliseconds from 0 up', accepts: (value) => typeof value === 'number' && value >= 0 },
+  deadlockDetection: { expected: 'true or false', accepts: (value) => typeof value === 'boolean' },
+  execArgv: { expected: 'an array of strings', accepts: (value) => Array.isArray(value) && value.every((item) => typeof item === 'string') },
+};
+
+/** Names other pools give these options. */
+const ALIASES: Readonly<Record<string, string>> = { maxThreads: 'threads', workers: 'threads', idleTimeout: 'idleTimeoutMs' };
+
+/** Refuses options that are not an object, keys it does not know (a typo would be ignored silently) and values of the wrong kind. */
+function checkOptions(options: unknown): asserts options is PoolOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new DefinitionError('ERR_INVALID_OPTION', 'configure', 'options', 'an object', describe(options));
+  }
+  const known = Object.keys(RULES);
+  for (const [key, value] of Object.entries(options)) {
+    const rule = Object.hasOwn(RULES, key) ? (RULES as Readonly<Record<string, OptionRule>>)[key] : undefined;
+    if (rule === undefined) {
+      const suggestion = closestName(key, known, ALIASES);
+      throw new DefinitionError('ERR_INVALID_OPTION', 'configure', key, `one of the known options (${known.join(', ')})`, `an unknown option${suggestion === undefined ? '' : `; did you mean \`${suggestion}\`?`}`);
+    }
+    if (value !== undefined && !rule.accepts(value)) throw new DefinitionError('ERR_INVALID_OPTION', 'configure', key, rule.expected, describe(value));
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) {
+    const index = value.findIndex((item) => typeof item !== 'string');
+    return index === -1 ? 'an array' : `an array with ${describe(value[index])} at index ${index}`;
+  }
+  if (typeof value === 'object' && value !== null) return 'an object';
+  return String(value);
 }
 
 /**

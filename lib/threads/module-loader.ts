@@ -1,29 +1,36 @@
-import { dirname, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DefinitionError } from '../errors/definition-error';
+import { runtime } from '../runtime';
+import { whileImportingModule, whileLoadingModule } from './loading-module';
+import { needsTypeScriptLoader, registerTypeScriptLoader } from './typescript-loader';
 
 /**
  * Finding and loading the user's code on another thread.
  *
  * A task or class is found on a worker by loading the module that defined it there, so the
  * worker needs to know which file that was (read off the call stack when it was registered) and
- * must be able to load it: compiled JavaScript loads as it is, and TypeScript loads through the
- * loader the main thread used (tsx and ts-node pass theirs on through execArgv) or, when none was
- * passed on (jest with ts-jest transforms only its own module registry), through ts-node or tsx
- * registered inside the worker.
+ * must be able to load it. Files are named by path on every thread, whether the stack said
+ * `file:///…` (an ES module) or a path, so that the keys of tasks and classes agree. Compiled
+ * JavaScript loads as it is (ES modules too: `require` loads them on Node 20.19 and later, and
+ * `import()` takes those with top-level await); TypeScript loads through the loader the worker
+ * inherited from the main thread's options or, when there is none, one registered from the user's
+ * project (see typescript-loader.ts).
  */
 
-/** The file of the first caller outside safethread's own `lib/`, from V8's structured stack. */
+/** The file of the first caller outside safethread and outside compiler helpers, from V8's structured stack. */
 export function callerFile(): string | undefined {
+  // Bundled, safethread's frames and the user's share one file: nothing could be found, so say so now.
+  if (!existsSync(WORKER_ENTRY)) throw bundledError(WORKER_ENTRY);
   const original = Error.prepareStackTrace;
   const holder: { stack?: NodeJS.CallSite[] } = {};
   try {
     Error.prepareStackTrace = (_error, frames) => frames;
     Error.captureStackTrace(holder, callerFile);
     for (const frame of holder.stack ?? []) {
-      const file = frame.getFileName();
-      if (file === undefined || file === null || file.startsWith(LIB_DIR) || file.startsWith('node:')) continue;
-      // Decorator plumbing runs between the user's class and the decorator: tslib's helpers, and
-      // reflect-metadata's Reflect.decorate, which TypeScript's legacy helper calls when present.
-      if (DECORATOR_PLUMBING.some((folder) => file.includes(folder))) continue;
+      const file = asPath(frame.getFileName() ?? undefined);
+      if (file === undefined || isSafethreadFile(file) || isCompilerHelper(file)) continue;
       return file;
     }
     return undefined;
@@ -32,10 +39,40 @@ export function callerFile(): string | undefined {
   }
 }
 
-const DECORATOR_PLUMBING = ['tslib', 'reflect-metadata'].map((name) => `${sep}node_modules${sep}${name}${sep}`);
+/** A stack frame's file as a path; undefined for frames that are no file (`node:`, `<anonymous>`, eval). */
+function asPath(file: string | undefined): string | undefined {
+  if (file === undefined || file === '') return undefined;
+  if (file.startsWith('file://')) return fileURLToPath(file);
+  // Paths are absolute; anything else is a built-in (`node:fs`), an eval or a virtual module.
+  return file.startsWith(sep) || /^[A-Za-z]:[\\/]/.test(file) ? file : undefined;
+}
+
+/** The worker program, beside this file: `.js` when built, `.ts` when run from the sources. */
+export const WORKER_ENTRY = join(__dirname, `worker-entry${extname(__filename)}`);
 
 /** safethread's own `lib/` folder (source or compiled), with a trailing separator. */
 const LIB_DIR = dirname(__dirname) + sep;
+/** The package's root: `lib/`'s parent, or `dist/lib/`'s grandparent in the built package. */
+const PACKAGE_ROOT = basename(dirname(LIB_DIR)) === 'dist' ? dirname(dirname(LIB_DIR)) : dirname(LIB_DIR);
+/** Both the built files and the TypeScript sources, which source maps may name. */
+const OWN_FOLDERS = [LIB_DIR, `${PACKAGE_ROOT}${sep}lib${sep}`, `${PACKAGE_ROOT}${sep}dist${sep}lib${sep}`];
+
+function isSafethreadFile(file: string): boolean {
+  return OWN_FOLDERS.some((folder) => file.startsWith(folder));
+}
+
+/**
+ * Code that runs between the user's class and the decorator: TypeScript's tslib, reflect-metadata's
+ * Reflect.decorate (which TypeScript's legacy helper calls when present), and the helper runtimes
+ * of swc, oxc (Vite 8) and Babel. None of them defines the user's class.
+ */
+const COMPILER_HELPERS = ['tslib', 'reflect-metadata', '@swc/helpers', '@oxc-project/runtime', '@babel/runtime'].map(
+  (name) => `${sep}node_modules${sep}${name.replace('/', sep)}${sep}`,
+);
+
+function isCompilerHelper(file: string): boolean {
+  return COMPILER_HELPERS.some((folder) => file.includes(folder));
+}
 
 /** How a worker thread is started so that it can load this library and the user's modules. */
 export interface WorkerScript {
@@ -45,11 +82,24 @@ export interface WorkerScript {
 
 /**
  * The script a new worker runs: the compiled entry as it is, or, when safethread itself runs
- * from TypeScript sources, a small bootstrap that registers a TypeScript loader first.
+ * from TypeScript sources (this repository's own spec and samples), a small bootstrap that
+ * registers a TypeScript loader first.
  */
 export function workerScript(entry: string): WorkerScript {
+  if (!existsSync(entry)) throw bundledError(entry);
   if (!entry.endsWith('.ts')) return { filename: entry, eval: false };
   return { filename: bootstrapSource(entry), eval: true };
+}
+
+/** A bundler copied safethread into one file: its worker entry is not beside it any more. */
+function bundledError(entry: string): DefinitionError {
+  return new DefinitionError(
+    'ERR_MODULE_NOT_LOADABLE',
+    "safethread's worker entry",
+    entry,
+    'it is not there, which happens when a bundler copies safethread into a single file',
+    "keep safethread out of the bundle and install it beside it (esbuild: --external:safethread or --packages=external; webpack: externals: ['safethread'])",
+  );
 }
 
 function bootstrapSource(entry: string): string {
@@ -76,7 +126,76 @@ require(${JSON.stringify(entry)});
 `;
 }
 
-/** Loads a module on this thread, so that its top-level registrations (tasks, classes) run here. */
+/**
+ * Loads a module on this thread, so that its top-level registrations (tasks, classes) run here.
+ * A module with top-level await cannot load synchronously: {@link loadModuleAsync} loads it.
+ */
 export function loadModule(file: string): void {
-  require(file);
+  prepareToLoad(file);
+  try {
+    whileLoadingModule(file, () => require(file));
+  } catch (error) {
+    throw notLoadable(file, error);
+  }
+}
+
+/** Loads a module like {@link loadModule}, also when it is an ES module with top-level await. */
+export async function loadModuleAsync(file: string): Promise<void> {
+  prepareToLoad(file);
+  try {
+    whileLoadingModule(file, () => require(file));
+  } catch (error) {
+    if (!isAsyncModule(error)) throw notLoadable(file, error);
+    try {
+      await whileImportingModule(file, () => importModule(pathToFileURL(file).href));
+    } catch (importError) {
+      throw notLoadable(file, importError);
+    }
+  }
+}
+
+function isAsyncModule(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_REQUIRE_ASYNC_MODULE' || code === 'ERR_REQUIRE_ESM';
+}
+
+/** A real dynamic import: compiled to CommonJS, `import()` would become `require()`. */
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+/** Registers a TypeScript loader first when the file needs one and this thread has none. */
+function prepareToLoad(file: string): void {
+  if (!needsTypeScriptLoader(file)) return;
+  const registered = registerTypeScriptLoader(file, runtime.typescriptLoader);
+  if (registered === undefined) {
+    throw new DefinitionError(
+      'ERR_MODULE_NOT_LOADABLE',
+      thisThread(),
+      file,
+      'it is TypeScript, and no TypeScript loader was registered on the worker nor found from that file (tried tsx, @swc-node/register, ts-node and typescript)',
+      "install one in your project (npm install --save-dev tsx), start the program under it (node --import tsx main.ts), pass it to the workers with configure({ execArgv: ['--import', 'tsx'] }), or run the compiled JavaScript",
+    );
+  }
+}
+
+function thisThread(): string {
+  return runtime.threadName === 'main' ? 'the main thread' : runtime.threadName;
+}
+
+/** Why a module failed to load on a worker, with what to do, and the original error as its cause. */
+function notLoadable(file: string, error: unknown): unknown {
+  if (error instanceof DefinitionError) return error;
+  const message = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+  // By name: the error may come from another realm (jest's module registry runs in a vm context).
+  const syntax = (error as { name?: unknown } | null)?.name === 'SyntaxError';
+  const wrapped = new DefinitionError(
+    'ERR_MODULE_NOT_LOADABLE',
+    thisThread(),
+    file,
+    syntax ? `${message}; the worker's loader${runtime.typescriptLoader === undefined ? '' : ` (${runtime.typescriptLoader})`} does not compile it as your runner does` : message,
+    syntax
+      ? "give the workers the loader your program runs under (node --import tsx, node -r ts-node/register, node -r @swc-node/register, or configure({ execArgv: [...] })), or run the compiled JavaScript; decorators and module syntax must compile for Node's own runtime"
+      : 'fix the error above; a module that workers load should only define things (tasks, classes) and start nothing when loaded',
+  );
+  Object.defineProperty(wrapped, 'cause', { value: error, configurable: true, writable: true });
+  return wrapped;
 }

@@ -3,6 +3,7 @@ import type { ProbePath } from '../deadlock/detector';
 import type { MonitorState } from '../deadlock/monitor-dump';
 import type { SerializedError } from './serialize-error';
 import type { TaskLocation } from './task';
+import type { TypeScriptLoaderName } from './typescript-loader';
 
 /**
  * The messages between threads: kinds and shapes only, no logic.
@@ -67,6 +68,8 @@ export interface ClassLocation {
   readonly file: string;
   readonly key: string;
   readonly className: string;
+  /** Its position among the decorated classes of its file, which finds it where a compiler renamed it. */
+  readonly ordinal: number;
 }
 
 /** A monitor reference as it travels. */
@@ -300,6 +303,8 @@ export interface WorkerStart {
   readonly deadlockDetection: boolean;
   /** The process's monitor counter, so monitor ids are unique across threads. */
   readonly monitorIds: SharedArrayBuffer;
+  /** The main thread's TypeScript loader when the worker does not inherit it, e.g. under the `ts-node` command. */
+  readonly typescriptLoader: TypeScriptLoaderName | undefined;
 }
 
 /** Fails loudly on a message kind this side does not know: a version mismatch or a bug. */

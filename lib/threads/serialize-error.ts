@@ -8,6 +8,7 @@ import { MonitorAccessError } from '../errors/monitor-access-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { ShareabilityError } from '../errors/shareability-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
+import { findErrorClass, locateErrorClass, type ErrorClassLocation } from './error-class-location';
 
 /**
  * Errors on their way between threads.
@@ -16,7 +17,9 @@ import { ThreadCrashError } from '../errors/thread-crash-error';
  * would arrive as a plain `Error` without `timeoutMs`, a user's `PaymentError` without its name,
  * and a thrown function would make the whole message fail to send. So an error crosses as plain
  * data ({@link SerializedError}) and is revived on arrival as an instance of its class, with its
- * `cause`, its extra properties and a stack that joins the frames of both threads.
+ * `cause`, its extra properties and a stack that joins the frames of both threads. safethread's
+ * and the platform's classes are revived by name; a user's class through the module that exports
+ * it (see error-class-location.ts), without running its constructor.
  *
  * Serializing must never fail, since it runs while reporting another failure: whatever cannot be
  * read or carried (a throwing getter, a function, a cycle) is dropped, and nesting is bounded.
@@ -40,6 +43,11 @@ export type PlainData =
 export interface SerializedError {
   /** The class to revive as: a key of the table of revivable classes, else `'Error'`. */
   readonly type: string;
+  /**
+   * Where the error's own class is exported, when it is not the table's `type` itself (a user's
+   * class): revived as that class when the receiving thread finds it there, else as `type`.
+   */
+  readonly location?: ErrorClassLocation;
   /** The revived error's `name`: its own, or its class's name when it did not set one. */
   readonly name: string;
   readonly message: string;
@@ -158,6 +166,7 @@ function serializeThrown(thrown: unknown, walk: Walk, depth: number): Serialized
 function serializeAnError(error: Error, walk: Walk, depth: number): SerializedError {
   walk.path.add(error);
   const type = revivableClassOf(error);
+  const location = userClassLocation(error, type);
   const ownName = safely(() => String(error.name), 'Error');
   const className = constructorName(error);
   // A class that did not name itself still says what it was: `class PaymentError extends Error {}`.
@@ -172,6 +181,7 @@ function serializeAnError(error: Error, walk: Walk, depth: number): SerializedEr
   const nested = depth + 1 < MAX_DEPTH && walk.budget > 0;
   const serialized: SerializedError = {
     type,
+    ...(location !== undefined && { location }),
     name,
     message,
     stack,
@@ -258,8 +268,7 @@ function copyPlainData(value: unknown, state: CopyState, depth: number): { value
 
 function revive(data: SerializedError, callerFrames: readonly string[]): unknown {
   if (data.thrown !== undefined) return data.thrown.frozen ? freezeCopy(data.thrown.value) : data.thrown.value;
-  const Class = Object.hasOwn(revivableClasses, data.type) ? revivableClasses[data.type as RevivableName] : Error;
-  const error = Object.create(Class.prototype) as Error;
+  const error = Object.create(classToRevive(data).prototype) as Error;
   define(error, 'message', data.message, false);
   const boundary = `    at <thread boundary: thrown on ${data.thread}>`;
   define(error, 'stack', [data.stack, boundary, ...callerFrames].join('\n'), false);
@@ -272,6 +281,17 @@ function revive(data: SerializedError, callerFrames: readonly string[]): unknown
   if (error.name !== data.name) define(error, 'name', data.name, Object.getOwnPropertyDescriptor(error, 'name')?.enumerable ?? false);
   if (data.code !== undefined && !Object.hasOwn(error, 'code')) define(error, 'code', data.code, true);
   return error;
+}
+
+/**
+ * The table's class named by `type`, or the user's own class when its location leads, on this
+ * thread, to a subclass of that one. Its constructor is not run (it could need arguments or have
+ * side effects): the instance is made from its prototype and given the error's properties.
+ */
+function classToRevive(data: SerializedError): Function & { readonly prototype: Error } {
+  const Known = Object.hasOwn(revivableClasses, data.type) ? revivableClasses[data.type as RevivableName] : Error;
+  const Own = data.location === undefined ? undefined : findErrorClass(data.location);
+  return Own !== undefined && safely(() => Own.prototype instanceof Known, false) ? (Own as typeof Known) : Known;
 }
 
 /**
@@ -316,6 +336,25 @@ function freezeCopy(value: PlainData): PlainData {
 function revivableClassOf(error: Error): RevivableName {
   const keys = Object.keys(revivableClasses) as RevivableName[];
   return safely(() => keys.find((key) => error instanceof revivableClasses[key]), undefined) ?? 'Error';
+}
+
+/**
+ * Where the user's class of `error` is exported: its own class, or else the nearest exported one
+ * it extends (an unexported `class CardExpired extends PaymentError` arrives as a PaymentError
+ * named CardExpired), stopping at the table's class `type`.
+ */
+function userClassLocation(error: Error, type: RevivableName): ErrorClassLocation | undefined {
+  return safely(() => {
+    let prototype: unknown = Object.getPrototypeOf(error);
+    for (let depth = 0; depth < MAX_DEPTH && typeof prototype === 'object' && prototype !== null && prototype instanceof Error; depth += 1) {
+      const Class: unknown = Object.getOwnPropertyDescriptor(prototype, 'constructor')?.value;
+      if (Class === revivableClasses[type]) return undefined;
+      const location = typeof Class === 'function' ? locateErrorClass(Class) : undefined;
+      if (location !== undefined) return location;
+      prototype = Object.getPrototypeOf(prototype);
+    }
+    return undefined;
+  }, undefined);
 }
 
 function isError(value: unknown): value is Error {

@@ -8,6 +8,7 @@ import { runtime } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import { childRequests } from './child-requests';
 import { startWorker } from './start-worker';
+import { warnTopLevelStart } from './top-level-start-warning';
 import { MessageKind, unknownMessage, type ClassLocation, type ConstructMessage, type Encoded, type SpawnedMessage, type ToMain } from './protocol';
 import { decode, decodeAll, encode, encodeAll } from './serialize';
 import { deserializeError, serializeError } from './serialize-error';
@@ -38,6 +39,7 @@ export async function spawn<C extends abstract new (...args: never[]) => object>
     throw new DefinitionError('ERR_NOT_A_MONITOR', 'spawn(Class, ...args)', 'class', typeof monitorClass === 'function' ? `class ${monitorClass.name}` : typeof monitorClass);
   }
   const passed = passArguments(`spawn ${plan.className}`, [...args]);
+  if (runtime.loadingModule !== undefined) warnTopLevelStart('an actor (spawn)');
   return (await requestActor(plan.location, passed)) as InstanceType<C> & AsyncDisposable;
 }
 

@@ -1,11 +1,37 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { runtime } from '../runtime';
-import { workerScript } from './module-loader';
+import { WORKER_ENTRY, workerScript } from './module-loader';
 import type { WorkerStart } from './protocol';
+import { mainThreadLoader } from './typescript-loader';
 
-/** Starts a worker thread that runs safethread's worker program, from compiled JS or TypeScript sources; it tracks waits as this thread does. */
+/**
+ * Starts a worker thread that runs safethread's worker program, from compiled JS or TypeScript
+ * sources. It tracks waits as this thread does, starts with the Node options `configure({ execArgv })`
+ * gave (else this process's own, so a loader such as `--import tsx` comes along), and knows the
+ * main thread's TypeScript loader in case it did not come along.
+ */
 export function startWorker(name: string, resourceLimits: ResourceLimits | undefined): Worker {
-  const entry = require.resolve('./worker-entry');
-  const script = workerScript(entry);
-  return new Worker(script.filename, { eval: script.eval, workerData: { name, deadlockDetection: runtime.poolOptions.deadlockDetection !== false, monitorIds: runtime.monitorIds.buffer as SharedArrayBuffer } satisfies WorkerStart, resourceLimits });
+  const script = workerScript(WORKER_ENTRY);
+  const start: WorkerStart = {
+    name,
+    deadlockDetection: runtime.poolOptions.deadlockDetection !== false,
+    monitorIds: runtime.monitorIds.buffer as SharedArrayBuffer,
+    typescriptLoader: runtime.typescriptLoader ?? mainThreadLoader(),
+  };
+  const execArgv = runtime.poolOptions.execArgv;
+  return new Worker(script.filename, {
+    eval: script.eval,
+    workerData: start,
+    resourceLimits,
+    ...(execArgv === undefined ? {} : { execArgv: [...execArgv] }),
+    ...(start.typescriptLoader === 'ts-node' ? { env: typeCheckedOnce() } : {}),
+  });
+}
+
+/**
+ * ts-node inherited through `-r ts-node/register` would type-check the whole program again in every
+ * worker (seconds each); the main thread has reported type errors already.
+ */
+function typeCheckedOnce(): NodeJS.ProcessEnv {
+  return { TS_NODE_TRANSPILE_ONLY: 'true', ...process.env };
 }

@@ -1,20 +1,24 @@
 import { DefinitionError } from '../errors/definition-error';
 import { runtime } from '../runtime';
-import { callerFile, loadModule } from './module-loader';
+import { callerFile, loadModuleAsync } from './module-loader';
 
 /**
  * Tasks: module-level functions registered so that a worker can find them by loading their module.
  *
  * A task may use its module's imports and helpers, unlike a self-contained inline function,
- * because the worker runs the same module. The key is the file and the function's name (or, for
- * an anonymous function, its position among the file's anonymous tasks), which comes out the
- * same on every thread because a module registers its tasks in the same order everywhere.
+ * because the worker runs the same module. A task is found by its file and its position among the
+ * file's tasks, which comes out the same on every thread because a module registers its tasks in
+ * the same order everywhere (a compiler may rename the function on one thread and not on another),
+ * and by its file and name.
  */
 
 /** Where a task lives: enough for another thread to find it. */
 export interface TaskLocation {
   readonly file: string;
+  /** Its function's name, or `#N` for an anonymous task at position N. */
   readonly key: string;
+  /** Its position among the file's tasks, which finds it where a compiler renamed the function. */
+  readonly ordinal: number;
   /** The name in messages. */
   readonly name: string;
 }
@@ -43,19 +47,19 @@ export function task<F extends (...args: never[]) => unknown>(fn: F): F {
   if (runtime.taskLocations.has(fn)) return fn;
   const file = callerFile();
   if (file === undefined) throw new DefinitionError('ERR_NOT_PORTABLE_FUNCTION', `task ${fn.name || '(anonymous)'}`, 'the module that registers it could not be found on the call stack');
-  let key = fn.name;
-  if (key === '') {
-    const ordinal = runtime.anonymousTasks.get(file) ?? 0;
-    runtime.anonymousTasks.set(file, ordinal + 1);
-    key = `#${ordinal}`;
-  }
-  const id = `${file}#${key}`;
-  if (runtime.tasks.has(id)) {
-    throw new DefinitionError('ERR_NOT_PORTABLE_FUNCTION', `task ${key}`, `${file} registers two tasks named ${key}; give each a different function name`);
-  }
-  runtime.tasks.set(id, fn);
-  runtime.taskLocations.set(fn, { file, key, name: fn.name || `anonymous task ${key} of ${file}` });
+  const ordinal = runtime.taskOrdinals.get(file) ?? 0;
+  runtime.taskOrdinals.set(file, ordinal + 1);
+  const key = fn.name === '' ? `#${ordinal}` : fn.name;
+  const location: TaskLocation = { file, key, ordinal, name: fn.name || `anonymous task ${key} of ${file}` };
+  // A module that runs again (a test runner's fresh module registry) registers its tasks anew.
+  for (const id of taskKeys(location)) runtime.tasks.set(id, fn);
+  runtime.taskLocations.set(fn, location);
   return fn;
+}
+
+/** The keys a task is registered under: by position, which survives renaming, and by name. */
+function taskKeys(location: TaskLocation): readonly string[] {
+  return [`${location.file}#@${location.ordinal}`, `${location.file}#${location.key}`];
 }
 
 /** Where a registered task lives, or undefined for a function that is not a task. */
@@ -64,13 +68,24 @@ export function locateTask(fn: Function): TaskLocation | undefined {
 }
 
 /** Finds a task on this thread, loading its module first if this thread has not yet. */
-export function findTask(location: TaskLocation): Function {
-  const id = `${location.file}#${location.key}`;
-  let fn = runtime.tasks.get(id);
+export async function findTask(location: TaskLocation): Promise<Function> {
+  let fn = lookUp(location);
   if (fn === undefined) {
-    loadModule(location.file);
-    fn = runtime.tasks.get(id);
+    await loadModuleAsync(location.file);
+    fn = lookUp(location);
   }
   if (fn === undefined) throw new DefinitionError('ERR_TASK_NOT_FOUND', location.name, location.file);
   return fn;
+}
+
+/**
+ * By position first: a module registers in the same order everywhere. A module that ran twice on
+ * the sending thread sent a position past this thread's count, and its name finds it.
+ */
+function lookUp(location: TaskLocation): Function | undefined {
+  for (const id of taskKeys(location)) {
+    const fn = runtime.tasks.get(id);
+    if (fn !== undefined) return fn;
+  }
+  return undefined;
 }

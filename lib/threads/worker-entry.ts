@@ -25,6 +25,7 @@ const start = workerData as WorkerStart;
 runtime.threadName = start.name.startsWith('actor ') ? `${start.name} (thread ${threadId})` : start.name;
 runtime.threadId = threadId;
 runtime.poolOptions = { deadlockDetection: start.deadlockDetection };
+runtime.typescriptLoader = start.typescriptLoader;
 runtime.monitorIds = new Int32Array(start.monitorIds);
 const port = parentPort as NonNullable<typeof parentPort>;
 const outbox = new BatchedPort<ToMain>(port, (message, error) => {
@@ -63,7 +64,7 @@ port.on('message', (batch: readonly ToWorker[]) =>
 async function runTask(message: RunTaskMessage): Promise<void> {
   const name = message.spec.kind === 'task' ? message.spec.location.name : message.spec.name;
   try {
-    const fn = message.spec.kind === 'task' ? findTask(message.spec.location) : compileInline(message.spec.source);
+    const fn = message.spec.kind === 'task' ? await findTask(message.spec.location) : compileInline(message.spec.source);
     const args = decodeAll(message.args);
     const token = decode(message.token) as CancellationToken;
     // A child cancelled after it was sent but before it got here never starts.

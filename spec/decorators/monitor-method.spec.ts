@@ -1,6 +1,7 @@
-import { DefinitionError, freeze, Monitor, monitorMethod, type MonitorMethodOptions, ShareabilityError } from '../../lib';
-import { firstValueFrom, isObservable, of, type Observable } from 'rxjs';
-import { decoratorMode } from '../helpers/decorator-mode';
+import { DefinitionError, freeze, Monitor, monitorMethod, type MonitorMethodOptions, ShareabilityError, shutdown, spawn } from '../../lib';
+import { firstValueFrom, from, isObservable, lastValueFrom, map, of, switchMap, toArray, type Observable } from 'rxjs';
+import { Tally } from '../fixtures/awaited-streams';
+import { decoratorMode, hasDesignMetadata } from '../helpers/decorator-mode';
 import { latch, settle } from '../helpers/latch';
 
 const FIX = 'decorate a public async instance method with a string name';
@@ -342,6 +343,124 @@ describe('@monitorMethod', () => {
       expect(error).toBeInstanceOf(SyntaxError);
       expect((error as Error).message).toBe('not a number: x');
       await expect(firstValueFrom(parser.parse('4'))).resolves.toBe(4);
+    });
+  });
+
+  describe('a method declared without async that returns a promise (a stream method by mistake)', () => {
+    afterAll(() => shutdown());
+
+    const awaited = (method: string) =>
+      `${method} is declared without async, so it is a stream method and its call returns an Observable, which cannot be awaited; declare the method async to return a Promise, or subscribe to the Observable (lastValueFrom() waits for its last value)`;
+    /** What such a call really returns, whatever the method's declared type says. */
+    const asStream = (call: unknown) => call as Observable<unknown>;
+    const notObservable = (method: string) =>
+      `${method} is a stream method (declared without async), but it returned a Promise, not an Observable; return an Observable, or declare the method async to return a promise`;
+
+    it('rejects `await ref.method()` with a DefinitionError instead of resolving to an Observable, and the method does not run', async () => {
+      const tally = new Tally();
+      const error = await failureOf(async () => {
+        const sum: unknown = await tally.add(1);
+        return sum;
+      });
+      expect(error).toBeInstanceOf(DefinitionError);
+      expect(error).toMatchObject({ code: 'ERR_STREAM_METHOD_AWAITED', message: awaited('Tally.add') });
+      await expect(tally.total()).resolves.toBe(0);
+      // Every way a promise is adopted refuses it too.
+      await expect(Promise.resolve(tally.add(1))).rejects.toMatchObject({ code: 'ERR_STREAM_METHOD_AWAITED' });
+      await expect(Promise.all([tally.add(1)])).rejects.toMatchObject({ code: 'ERR_STREAM_METHOD_AWAITED' });
+      await expect((async () => tally.add(1))()).rejects.toMatchObject({ code: 'ERR_STREAM_METHOD_AWAITED' });
+      await expect(tally.total()).resolves.toBe(0);
+    });
+
+    it('errors the subscription with ERR_STREAM_METHOD_NOT_OBSERVABLE, which says to declare it async', async () => {
+      const tally = new Tally();
+      const error = await failureOf(() => firstValueFrom(asStream(tally.add(2))));
+      expect(error).toBeInstanceOf(DefinitionError);
+      expect(error).toMatchObject({ code: 'ERR_STREAM_METHOD_NOT_OBSERVABLE', message: notObservable('Tally.add') });
+      // It ran on subscribe (a stream method's turn), and the monitor is still usable.
+      await expect(tally.total()).resolves.toBe(2);
+    });
+
+    it('does not leave an unhandled rejection when the promise it returned rejects', async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        @Monitor
+        class Gate {
+          @monitorMethod open() {
+            return Promise.reject(new RangeError('the gate is stuck'));
+          }
+        }
+        const error = await failureOf(() => firstValueFrom(asStream(new Gate().open())));
+        expect(error).toMatchObject({ code: 'ERR_STREAM_METHOD_NOT_OBSERVABLE', message: notObservable('Gate.open') });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    });
+
+    it('is refused at definition when the Promise return type is declared and metadata is emitted, else when awaited', async () => {
+      const define = () => {
+        @Monitor
+        class Counter {
+          #count = 0;
+          @monitorMethod add(n: number): Promise<number> {
+            this.#count += n;
+            return Promise.resolve(this.#count);
+          }
+        }
+        return Counter;
+      };
+      if (hasDesignMetadata) {
+        const error = refusal(define);
+        expect(error).toMatchObject({
+          code: 'ERR_STREAM_METHOD_NOT_OBSERVABLE',
+          message:
+            'Counter.add is a stream method (declared without async), but it returned a Promise (its declared type), not an Observable; return an Observable, or declare the method async to return a promise',
+        });
+        return;
+      }
+      const Counter = define();
+      const error = await failureOf(() => new Counter().add(1));
+      expect(error).toMatchObject({ code: 'ERR_STREAM_METHOD_AWAITED', message: awaited('Counter.add') });
+    });
+
+    it('rejects `await ref.method()` on a monitor of another thread, and its subscription errors there with ERR_STREAM_METHOD_NOT_OBSERVABLE', async () => {
+      const tally = await spawn(Tally);
+      const error = await failureOf(async () => {
+        const sum: unknown = await tally.add(1);
+        return sum;
+      });
+      expect(error).toBeInstanceOf(DefinitionError);
+      expect(error).toMatchObject({ code: 'ERR_STREAM_METHOD_AWAITED', message: awaited('Tally.add') });
+      await expect(tally.total()).resolves.toBe(0);
+      const refused = await failureOf(() => lastValueFrom(asStream(tally.add(5))));
+      expect(refused).toBeInstanceOf(DefinitionError);
+      expect(refused).toMatchObject({ code: 'ERR_STREAM_METHOD_NOT_OBSERVABLE', message: notObservable('Tally.add') });
+      await expect(tally.total()).resolves.toBe(5);
+    }, 60_000);
+
+    it('leaves rxjs helpers working on a stream call: firstValueFrom, lastValueFrom, from, pipe and inner Observables', async () => {
+      @Monitor
+      class Source {
+        @monitorMethod numbers(count: number): Observable<number> {
+          return of(...Array.from({ length: count }, (_, index) => index + 1));
+        }
+      }
+      const source = new Source();
+      const numbers = source.numbers(3);
+      expect(isObservable(numbers)).toBe(true);
+      expect(from(numbers)).toBe(numbers);
+      await expect(firstValueFrom(numbers)).resolves.toBe(1);
+      await expect(lastValueFrom(numbers)).resolves.toBe(3);
+      await expect(lastValueFrom(from(source.numbers(2)).pipe(toArray()))).resolves.toEqual([1, 2]);
+      await expect(lastValueFrom(source.numbers(3).pipe(map((n) => n * 10), toArray()))).resolves.toEqual([10, 20, 30]);
+      await expect(lastValueFrom(of(2).pipe(switchMap((count) => source.numbers(count)), toArray()))).resolves.toEqual([1, 2]);
+      // The Observable's `then` is its own and hidden: it shows in no listing of its properties.
+      expect(Object.keys(numbers)).not.toContain('then');
+      await expect(failureOf(async () => await source.numbers(1))).resolves.toMatchObject({ code: 'ERR_STREAM_METHOD_AWAITED' });
     });
   });
 });
