@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { serialize } from 'node:v8';
 import type Piscina from 'piscina';
 import { branch, configure, freeze, shutdown, type Immutable } from '../lib';
-import { runtime } from '../lib/runtime';
+import { verifiedValues } from '../lib/shareability/verified-values';
 import { startPiscina } from './anchors';
 import type { Comparison } from './comparison';
 import { lengthOf } from './fixtures';
@@ -21,7 +21,7 @@ import { lengthOf } from './fixtures';
  * One operation is the whole branch (or the whole set of piscina tasks).
  *
  * The "serialized once" target is checked directly: after every sample of the cached case the
- * bench looks up the value's bytes in `runtime.serializedValues`, and counts how many different
+ * bench looks up the value's bytes in `verifiedValues().serialized`, and counts how many different
  * byte buffers it saw over the whole run: one means one serialization for every send.
  */
 
@@ -46,7 +46,7 @@ export function largeValue(): Comparison {
   const bytes = serialize(value).length;
   let fresh: Immutable<number[]>[] = [];
   let piscina: Piscina<Immutable<number[]>, number> | undefined;
-  /** Every byte buffer `runtime.serializedValues` held for `value` after a send (undefined: none). */
+  /** Every byte buffer `verifiedValues().serialized` held for `value` after a send (undefined: none). */
   const cacheEntries = new Set<object | undefined>();
   let sink = 0;
 
@@ -62,7 +62,7 @@ export function largeValue(): Comparison {
   };
   const sendCached = async (iterations: number): Promise<void> => {
     for (let i = 0; i < iterations; i++) await sendTo(value);
-    cacheEntries.add(runtime.serializedValues.get(value));
+    cacheEntries.add(verifiedValues().serialized(value));
   };
 
   return {

@@ -4,6 +4,18 @@
  * This is the one public entry point; everything else under `lib/` is internal.
  */
 
+import { installObservables } from './observables';
+import { installMainThread } from './threads/main-thread';
+import type { ObservableBridge } from './types';
+// The modules whose values cross threads by codec register it when they load: references here;
+// tokens, channels and `@shareable` instances with their exports below.
+import './monitor/exported-monitors';
+
+// Start-up: the main thread's dispatcher (its router starts with its first worker), and how to
+// load the rxjs adapter (with rxjs, when the first Observable is made). Neither starts anything.
+installMainThread();
+installObservables((): ObservableBridge => require('./rxjs/observable-bridge') as typeof import('./rxjs/observable-bridge'));
+
 // Decorators
 export { Monitor, type MonitorDecorator, type MonitorDecoratorFunction } from './decorators/monitor';
 export { monitorMethod, type MonitorMethodDecorator, type MonitorMethodDecoratorFunction } from './decorators/monitor-method';
@@ -20,7 +32,8 @@ export { branch, type BranchOptions, type Children, type ChildResult } from './s
 export type { Child } from './scope/child';
 export { task } from './threads/task';
 export { configure, shutdown, type PoolOptions } from './threads/configure';
-export { spawn, close } from './threads/spawn';
+export { spawn } from './threads/spawn';
+export { close } from './monitor/reference';
 
 // Cancellation
 export { CancellationSource } from './cancellation/cancellation-source';

@@ -1,3 +1,5 @@
+import type { Observable, Subscriber } from 'rxjs';
+
 /**
  * Public types of safethread, in one type-only module.
  *
@@ -111,4 +113,29 @@ export interface ShareableOptions {
    * @default the class name
    */
   readonly name?: string;
+}
+
+/** The three signals of a stream, as rxjs's Observer has them; `closed` once its subscriber is done. Internal. */
+export interface StreamObserver {
+  next(value: unknown): void;
+  error(error: unknown): void;
+  complete(): void;
+  readonly closed?: boolean;
+}
+
+/**
+ * The rxjs adapter (lib/rxjs/observable-bridge.ts), as the core calls it; internal. The start-up
+ * files say how to load it (`installObservables` in lib/observables.ts), so that no layer below them
+ * imports it, and it is loaded, with rxjs, only when an Observable is first made: a program that
+ * makes none never loads either.
+ */
+export interface ObservableBridge {
+  /** A token as an Observable: emits the reason once, when cancelled, then completes. */
+  tokenAsObservable(token: { onCancel(callback: (reason: unknown) => void): () => void }): Observable<unknown>;
+  /** This thread's monitor events as an Observable: listens while subscribed (`listen` returns what stops listening). */
+  monitorEventsAsObservable<E>(listen: (listener: (event: E) => void) => () => void): Observable<E>;
+  /** A stream call as an Observable: `start` runs for each subscription and returns its teardown. */
+  streamAsObservable(start: (observer: StreamObserver) => () => void): Observable<unknown>;
+  /** A subscriber that forwards to `observer` and can be unsubscribed before `subscribe` returns. */
+  innerSubscriber(observer: StreamObserver): Subscriber<unknown> & { unsubscribe(): void };
 }

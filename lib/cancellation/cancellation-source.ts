@@ -1,6 +1,4 @@
-import { runtime } from '../runtime';
-import { CancellationToken } from './cancellation-token';
-import { allocateTokenMemory, writeCancellation } from './token-memory';
+import { ownToken, type CancellationToken } from './cancellation-token';
 
 /**
  * The side of cancellation that cancels: it owns a {@link CancellationToken} and cancels it, on
@@ -17,26 +15,21 @@ import { allocateTokenMemory, writeCancellation } from './token-memory';
 export class CancellationSource {
   /** The token to hand out. */
   readonly token: CancellationToken;
-  readonly #memory: Int32Array;
+  readonly #cancel: (reason: unknown) => void;
   /** Stops listening to the parent; a no-op until linked (the parent may fire while we link). */
   #unlink: () => void = () => {};
 
   /** @param parent - cancels this source too when it is cancelled */
   constructor(parent?: CancellationToken) {
-    this.#memory = allocateTokenMemory();
-    const ancestors = parent === undefined ? [] : chainOf(parent);
-    this.token = new CancellationToken(this.#memory, `${runtime.threadId}:${runtime.nextTokenId++}`, true, ancestors);
-    runtime.rememberToken(this.token);
+    const owned = ownToken(parent === undefined ? [] : chainOf(parent));
+    this.token = owned.token;
+    this.#cancel = owned.cancel;
     if (parent !== undefined) {
       const unlink = parent.onCancel((reason) => this.cancel(reason));
       if (!this.token.cancelled) this.#unlink = unlink;
     }
   }
 
-  /**
-   * Cancels the token, everywhere, with `reason` (kept as the `CancelledError`'s reason and cause).
-   * The first cancel wins; later ones do nothing.
-   */
   /**
    * Stops listening to the parent token, when this source is no longer needed (its work is done),
    * so that a long-lived parent does not keep every finished child source alive.
@@ -46,12 +39,14 @@ export class CancellationSource {
     this.#unlink = () => {};
   }
 
+  /**
+   * Cancels the token, everywhere, with `reason` (kept as the `CancelledError`'s reason and cause).
+   * The first cancel wins; later ones do nothing.
+   */
   cancel(reason?: unknown): void {
     if (this.token.cancelled) return;
-    this.token.remember(reason);
-    writeCancellation(this.#memory, reason, runtime.threadName);
     this.#unlink();
-    this.token.fire();
+    this.#cancel(reason);
   }
 }
 

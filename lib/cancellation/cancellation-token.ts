@@ -1,7 +1,10 @@
 import { CancelledError } from '../errors/cancelled-error';
-import { runtime } from '../runtime';
-import { CancellationSource } from './cancellation-source';
-import { CANCELLED, readReason, STATE } from './token-memory';
+import { observables } from '../observables';
+import { slot, thisThread } from '../runtime';
+import { knownObjects } from '../shareability/known-objects';
+import { codecs } from '../threads/codec-registry';
+import type { TokenMarker } from '../threads/protocol';
+import { allocateTokenMemory, CANCELLED, readReason, STATE, writeCancellation } from './token-memory';
 
 /**
  * A cancellation token: the read side of a {@link CancellationSource}. It is shareable: pass it
@@ -44,12 +47,12 @@ export class CancellationToken {
     this.#ancestors = ancestors;
     this.#id = id;
     this.#local = local;
-    runtime.selfProtecting.add(this);
+    knownObjects().addSelfProtecting(this);
   }
 
   /** A token that is never cancelled: what `currentToken()` gives outside any branch, task or call. */
   static get none(): CancellationToken {
-    return (runtime.noneToken ??= new CancellationToken(undefined, 'none', true));
+    return knownTokens().none();
   }
 
   /**
@@ -61,10 +64,10 @@ export class CancellationToken {
    * ```
    */
   static fromSignal(signal: AbortSignal): CancellationToken {
-    const source = new CancellationSource();
-    if (signal.aborted) source.cancel(signal.reason);
-    else signal.addEventListener('abort', () => source.cancel(signal.reason), { once: true });
-    return source.token;
+    const { token, cancel } = ownToken();
+    if (signal.aborted) cancel(signal.reason);
+    else signal.addEventListener('abort', () => cancel(signal.reason), { once: true });
+    return token;
   }
 
   /**
@@ -77,18 +80,18 @@ export class CancellationToken {
    * ```
    */
   static fromObservable(observable: { subscribe(observer: { next(value: unknown): void; error(error: unknown): void }): { unsubscribe(): void } }): CancellationToken {
-    const source = new CancellationSource();
+    const { token, cancel } = ownToken();
     // An observable may emit during subscribe(), before the subscription exists: unsubscribe after.
     let subscription: { unsubscribe(): void } | undefined;
     subscription = observable.subscribe({
       next: (value) => {
-        source.cancel(value);
+        cancel(value);
         subscription?.unsubscribe();
       },
-      error: (error) => source.cancel(error),
+      error: (error) => cancel(error),
     });
-    if (source.token.cancelled) subscription.unsubscribe();
-    return source.token;
+    if (token.cancelled) subscription.unsubscribe();
+    return token;
   }
 
   /** Whether the source was cancelled, read from shared memory: true on every thread at once. */
@@ -152,9 +155,8 @@ export class CancellationToken {
    * ```
    */
   asObservable(): import('rxjs').Observable<unknown> {
-    // rxjs is loaded only by its bridge module, and only when asked for.
-    const { tokenAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-    return tokenAsObservable(this);
+    // rxjs is loaded only by its adapter, and only when asked for.
+    return observables('CancellationToken.asObservable()').tokenAsObservable(this);
   }
 
   /** @internal The shared memory and id, for carrying the token to another thread. */
@@ -218,5 +220,80 @@ export class CancellationToken {
   }
 }
 
+/** The tokens known on this thread, by id, so that one token has one object here; and `none`, made once. */
+class KnownTokens {
+  readonly #byId = new Map<string, WeakRef<CancellationToken>>();
+  /** Forgets a token's id once the token is collected. */
+  readonly #forget = new FinalizationRegistry<string>((id) => {
+    if (this.#byId.get(id)?.deref() === undefined) this.#byId.delete(id);
+  });
+  #nextNumber = 1;
+  #none: CancellationToken | undefined;
+
+  /** The id of a new token whose source is this thread: `thread:number`, the same on every thread. */
+  newId(): string {
+    return `${thisThread().id}:${this.#nextNumber++}`;
+  }
+
+  remember(token: CancellationToken): void {
+    const { id } = token.shared;
+    this.#byId.set(id, new WeakRef(token));
+    this.#forget.register(token, id);
+  }
+
+  find(id: string): CancellationToken | undefined {
+    return this.#byId.get(id)?.deref();
+  }
+
+  none(): CancellationToken {
+    return (this.#none ??= new CancellationToken(undefined, 'none', true));
+  }
+}
+
+const knownTokens = slot('cancellation tokens', () => new KnownTokens());
+
 /** How long one shared-memory wait lasts before it is renewed (if anyone still listens). */
 const WATCH_RENEWAL_MS = 1000;
+
+/**
+ * @internal A new token whose source is this thread, linked to `ancestors` (the memories of the
+ * tokens it follows, parent first), and what cancels it, everywhere, with a reason: the first
+ * cancel wins. What a {@link CancellationSource} owns, and the tokens of `fromSignal` and
+ * `fromObservable`.
+ */
+export function ownToken(ancestors: readonly Int32Array[] = []): { readonly token: CancellationToken; cancel(reason: unknown): void } {
+  const memory = allocateTokenMemory();
+  const token = new CancellationToken(memory, knownTokens().newId(), true, ancestors);
+  knownTokens().remember(token);
+  return {
+    token,
+    cancel(reason) {
+      if (token.cancelled) return;
+      token.remember(reason);
+      writeCancellation(memory, reason, thisThread().name);
+      token.fire();
+    },
+  };
+}
+
+// A token crosses threads as its shared memory, which every thread maps.
+codecs().register({
+  kind: 'token',
+  encode(value) {
+    if (!(value instanceof CancellationToken)) return undefined;
+    const { memory, id, ancestors } = value.shared;
+    return { kind: 'token', id, memory: memory?.buffer as SharedArrayBuffer | undefined, ancestors: ancestors.map((ancestor) => ancestor.buffer as SharedArrayBuffer) };
+  },
+  decode: reviveToken,
+});
+
+/** The token for a marker that arrived: one object per token on each thread, over the same shared memory. */
+function reviveToken(marker: TokenMarker): CancellationToken {
+  if (marker.memory === undefined) return CancellationToken.none;
+  const known = knownTokens().find(marker.id);
+  if (known !== undefined) return known;
+  const ancestors = marker.ancestors.map((buffer) => new Int32Array(buffer));
+  const token = new CancellationToken(new Int32Array(marker.memory), marker.id, false, ancestors);
+  knownTokens().remember(token);
+  return token;
+}

@@ -1,5 +1,40 @@
-import { runtime } from '../runtime';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { slot } from '../runtime';
 import { CancellationToken } from './cancellation-token';
+
+/** What runs now: its cancellation token, and the pool job it belongs to on a worker. */
+export interface AmbientContext {
+  readonly token: CancellationToken;
+  readonly job?: number;
+  /** The monitor call whose turn runs now, when one does: the calls it makes are its waits. */
+  readonly call?: RunningTurn;
+}
+
+/**
+ * The monitor call of the turn that runs now, as far as this layer knows it: a sleep is a wait
+ * that ends by itself. The monitor layer reads the whole call (`callOf` in deadlock/monitor-call.ts).
+ */
+export interface RunningTurn {
+  /** Waits of the turn that end by themselves, such as a sleep. */
+  liveWaits: number;
+}
+
+/**
+ * The running child's, call's or branch body's context, carried through awaits. It lives here,
+ * below every layer that runs code under a context (scopes, monitors, workers' tasks), since the
+ * token is what every one of them carries.
+ */
+const ambient = slot('ambient context', () => new AsyncLocalStorage<AmbientContext>());
+
+/** The context of what runs now, if anything set one. */
+export function ambientContext(): AmbientContext | undefined {
+  return ambient().getStore();
+}
+
+/** Runs `run` under `context`, through all its awaits. */
+export function runInContext<R>(context: AmbientContext, run: () => R): R {
+  return ambient().run(context, run);
+}
 
 /**
  * The cancellation token of what is running now: the branch body, the child, the task or the
@@ -19,5 +54,5 @@ import { CancellationToken } from './cancellation-token';
  * ```
  */
 export function currentToken(): CancellationToken {
-  return runtime.ambient.getStore()?.token ?? CancellationToken.none;
+  return ambientContext()?.token ?? CancellationToken.none;
 }

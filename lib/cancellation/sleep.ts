@@ -1,7 +1,6 @@
 import { CancelledError } from '../errors/cancelled-error';
 import type { CancellationToken } from './cancellation-token';
-import { currentToken } from './current-token';
-import { runtime } from '../runtime';
+import { ambientContext, currentToken } from './current-token';
 
 /** Options of {@link sleep}. */
 export interface SleepOptions {
@@ -33,7 +32,7 @@ export function sleep(ms: number, options: SleepOptions = {}): Promise<void> {
   if (signal?.aborted) return Promise.reject(new CancelledError(signal.reason, 'sleep'));
   if (token?.cancelled) return Promise.reject(new CancelledError(token.reason, 'sleep'));
   // A turn that sleeps will resume by itself: while it sleeps, its calls cannot deadlock it.
-  const turn = runtime.ambient.getStore()?.call;
+  const turn = ambientContext()?.call;
   if (turn !== undefined) turn.liveWaits++;
   // When it wakes, the turn is not probed again: it may have moved on from its calls (a race the
   // timer won), and a call it left pending is no proof that it waits for it.

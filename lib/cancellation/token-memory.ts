@@ -1,5 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
-import { runtime } from '../runtime';
+import { slot } from '../runtime';
 import { freeze } from '../shareability/freeze';
 import { deserializeError, serializeError, type SerializedError } from '../threads/serialize-error';
 
@@ -53,16 +53,20 @@ export function readReason(memory: Int32Array): unknown {
   return undefined;
 }
 
+/** Cancellation reasons already encoded for shared memory: only `encodedReason` reads and writes them. */
+const encodedReasons = slot('encoded cancellation reasons', () => new WeakMap<object, Uint8Array>());
+
 /**
  * The reason's bytes, made once per reason object: a cancel runs down a chain of linked sources
  * (a branch, each child, each nested branch), and formatting an error's stack is the costly part.
  */
 function encodedReason(reason: unknown, thread: string): Uint8Array {
   if (typeof reason !== 'object' || reason === null) return encodeReason(reason, thread);
-  let bytes = runtime.encodedReasons.get(reason);
+  const known = encodedReasons();
+  let bytes = known.get(reason);
   if (bytes === undefined) {
     bytes = encodeReason(reason, thread);
-    runtime.encodedReasons.set(reason, bytes);
+    known.set(reason, bytes);
   }
   return bytes;
 }

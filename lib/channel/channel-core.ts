@@ -3,11 +3,13 @@ import { Monitor } from '../decorators/monitor';
 import { monitorMethod } from '../decorators/monitor-method';
 import { CancelledError } from '../errors/cancelled-error';
 import { ChannelClosedError } from '../errors/channel-closed-error';
-import { currentToken } from '../cancellation/current-token';
-import { runtime } from '../runtime';
+import { ambientContext, currentToken } from '../cancellation/current-token';
+import { thisThread } from '../runtime';
 import { childRunner } from '../threads/child-runner';
-import { threadOfCall, type MonitorCall } from '../deadlock/monitor-call';
+import { callOf, currentCall, threadOfCall, type MonitorCall } from '../deadlock/monitor-call';
 import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
+import { monitorClasses } from '../monitor/class-registry';
+import { WithdrawableWait } from '../monitor/withdrawable-wait';
 
 /**
  * What a channel is on the thread that made it: the buffer and the calls waiting to put or get.
@@ -82,19 +84,20 @@ export class ChannelCore {
   #wait<T>(side: 'put' | 'get', enqueue: (waiter: Waiter<T>) => void, dequeue: (waiter: Waiter<T>) => void, other: Party | 'unknown' | undefined): Promise<T> {
     const token = currentToken();
     token.throwIfCancelled();
-    const { call, job } = runtime.ambient.getStore() ?? {};
+    const context = ambientContext();
+    const call = callOf(context);
+    const job = context?.job;
     // A pool child that waits here lets its thread take other children: perhaps the one it waits for.
     if (job !== undefined) childRunner().blocked(job, 1);
     return new Promise<T>((resolve, reject) => {
       const watched = call !== undefined && typeof other === 'object' && tracksWaits() ? other : undefined;
-      // Declared first: a token cancelled on another thread a moment ago fires onCancel at once.
-      let stopWatching: (() => void) | undefined;
-      let over = false;
+      const wait = new WithdrawableWait(call, (error) => {
+        dequeue(waiter);
+        waiter.reject(error);
+      });
       const end = () => {
-        over = true;
-        stopWatching?.();
+        wait.end();
         if (job !== undefined) childRunner().blocked(job, -1);
-        if (call !== undefined) call.withdraw = undefined;
         if (watched !== undefined) call?.stopWaitingFor(watched.id);
       };
       const waiter: Waiter<T> = {
@@ -107,16 +110,9 @@ export class ChannelCore {
           reject(error);
         },
       };
-      const leave = (error: Error) => {
-        if (over) return;
-        dequeue(waiter);
-        waiter.reject(error);
-      };
       enqueue(waiter);
       // The wait can be taken back: by its token, by a deadlock verdict, or when its caller's thread dies.
-      if (call !== undefined) call.withdraw = leave;
-      stopWatching = token.onCancel((reason) => leave(new CancelledError(reason, `${label()}.${side}`)));
-      if (over) stopWatching();
+      wait.watch(token, (reason) => new CancelledError(reason, `${label()}.${side}`));
       if (call !== undefined && watched !== undefined) {
         call.waitFor(watched.id, { thread: watched.thread, monitor: watched.monitor, method: watched.method, call: watched.call });
         call.queuedAt = performance.timeOrigin + performance.now();
@@ -145,7 +141,7 @@ interface Party {
 /** Who the calling turn is; a second turn, or a call from outside any turn, makes the side unknown for good. */
 function learn(known: Party | 'unknown' | undefined): Party | 'unknown' {
   if (known === 'unknown') return known;
-  const call = runtime.ambient.getStore()?.call;
+  const call = currentCall();
   const id = call?.caller?.id ?? call?.callerChain?.[call.callerChain.length - 1];
   if (call === undefined || id === undefined) return 'unknown';
   if (known !== undefined) return known.id === id ? known : 'unknown';
@@ -156,7 +152,7 @@ function learn(known: Party | 'unknown' | undefined): Party | 'unknown' {
 function partyOf(call: MonitorCall): Party | undefined {
   if (call.caller !== undefined) {
     const { caller } = call;
-    return { id: caller.id, thread: runtime.threadId, monitor: caller.monitor.label, method: caller.method, call: caller };
+    return { id: caller.id, thread: thisThread().id, monitor: caller.monitor.label, method: caller.method, call: caller };
   }
   const chain = call.callerChain;
   if (chain === undefined || chain.length === 0 || call.callerMonitor === undefined) return undefined;
@@ -165,7 +161,7 @@ function partyOf(call: MonitorCall): Party | undefined {
 
 /** The label of the channel whose method runs now. */
 function label(): string {
-  return runtime.ambient.getStore()?.call?.monitor.label ?? 'Channel';
+  return currentCall()?.monitor.label ?? 'Channel';
 }
 
 function remove<T>(list: T[], matches: (entry: T) => boolean): void {
@@ -174,4 +170,4 @@ function remove<T>(list: T[], matches: (entry: T) => boolean): void {
 }
 
 // Calls never queue and never hold it: a waiting get must not keep out the put that ends it.
-(runtime.monitorPlans.get(ChannelCore) as { concurrent?: boolean }).concurrent = true;
+(monitorClasses().planOf(ChannelCore) as { concurrent?: boolean }).concurrent = true;

@@ -1,7 +1,14 @@
 import type { CancellationToken } from '../cancellation/cancellation-token';
 import { DefinitionError } from '../errors/definition-error';
 import { ChannelClosedError } from '../errors/channel-closed-error';
-import { runtime } from '../runtime';
+import { slot } from '../runtime';
+import { knownObjects } from '../shareability/known-objects';
+import { ambientContext, runInContext } from '../cancellation/current-token';
+import { exportReference } from '../monitor/exported-monitors';
+import type { MonitorEndpoint } from '../monitor/monitor-endpoint';
+import { endpointOf } from '../monitor/reference';
+import { reviveReference } from '../monitor/remote-monitor';
+import { codecs } from '../threads/codec-registry';
 import { ChannelCore } from './channel-core';
 
 /**
@@ -99,20 +106,52 @@ export class Channel<T> implements AsyncIterable<T> {
 /** Makes `channel` the handle of `core`: frozen, self-protecting, and known to the serializer. */
 function adopt(channel: Channel<unknown>, core: object, capacity: number): void {
   Object.defineProperty(channel, 'capacity', { value: capacity, enumerable: true });
-  runtime.channelCores.set(channel, { core, capacity });
-  runtime.selfProtecting.add(channel);
+  channelHandles().add(channel, { core, capacity });
+  knownObjects().addSelfProtecting(channel);
   Object.freeze(channel);
 }
 
 function coreOf(channel: Channel<unknown>): ChannelCore {
-  return (runtime.channelCores.get(channel) as { core: ChannelCore }).core;
+  return (channelHandles().find(channel) as { core: ChannelCore }).core;
 }
+
+/** The core (a monitor reference) and capacity behind each channel handle on this thread. */
+class ChannelHandles {
+  readonly #handles = new WeakMap<object, ChannelHandle>();
+
+  add(channel: object, handle: ChannelHandle): void {
+    this.#handles.set(channel, handle);
+  }
+
+  find(channel: object): ChannelHandle | undefined {
+    return this.#handles.get(channel);
+  }
+}
+
+interface ChannelHandle {
+  readonly core: object;
+  readonly capacity: number;
+}
+
+const channelHandles = slot('channel handles', () => new ChannelHandles());
 
 /** Runs a wait under the given token instead of the ambient one. */
 function underToken<R>(token: CancellationToken | undefined, wait: () => Promise<R>): Promise<R> {
   if (token === undefined) return wait();
-  const context = runtime.ambient.getStore();
-  return runtime.ambient.run({ ...context, token }, wait);
+  return runInContext({ ...ambientContext(), token }, wait);
 }
 
-runtime.selfProtectingClasses.add(Channel);
+knownObjects().addSelfProtectingClass(Channel);
+
+// A channel crosses threads as its core, a monitor on the thread that made the channel. Only the
+// start-up files import this module, so it never loads while the decorators that define the core do.
+codecs().register({
+  kind: 'channel',
+  encode(value) {
+    const channel = channelHandles().find(value);
+    if (channel === undefined) return undefined;
+    const core = exportReference(endpointOf(channel.core) as MonitorEndpoint);
+    return { kind: 'channel', core, capacity: channel.capacity };
+  },
+  decode: (marker) => Channel.revive(reviveReference(marker.core), marker.capacity),
+});

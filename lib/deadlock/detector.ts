@@ -1,5 +1,6 @@
 import { DeadlockError, describeCycle, type DeadlockStep } from '../errors/deadlock-error';
 import { MessageKind, type DeadlockProbeMessage as Probe, type DeadlockVerdictMessage as Verdict } from '../threads/protocol';
+import type { ProbePath, QueuedEntry } from '../threads/wire-types';
 import type { MonitorCall } from './monitor-call';
 
 /**
@@ -136,23 +137,4 @@ export class DeadlockDetector {
     const last = cycle[cycle.length - 1] as DeadlockStep;
     call.withdraw(new DeadlockError(cycle, describeCycle(cycle), `${call.monitor.label}.${call.method} (called by ${last.monitor}.${last.method})`));
   }
-}
-
-/** Where a probe has been: the turns it passed (as steps) and the queued calls it met. */
-export interface ProbePath {
-  /** The queued call the probe started from. */
-  readonly origin: number;
-  readonly steps: readonly DeadlockStep[];
-  readonly queued: readonly QueuedEntry[];
-  /** Ids of the turns passed, so a loop elsewhere in the graph ends the probe. */
-  readonly visited: readonly number[];
-}
-
-/** A queued call a probe met, and the step at which it met it. */
-export interface QueuedEntry {
-  readonly id: number;
-  readonly thread: number;
-  readonly at: number;
-  /** The index in `steps` of the turn it waits for. */
-  readonly step: number;
 }

@@ -1,3 +1,6 @@
+import { ambientContext, type AmbientContext, type RunningTurn } from '../cancellation/current-token';
+import { slot } from '../runtime';
+
 /**
  * A call to a monitor, seen from the thread the monitor lives on: a node of the wait-for graph.
  *
@@ -7,7 +10,7 @@
  * turns running on its monitor. Those two kinds of edge are the whole graph; each lives on the
  * thread where it is born, and {@link DeadlockDetector} walks them across threads.
  */
-export class MonitorCall {
+export class MonitorCall implements RunningTurn {
   state: 'queued' | 'running' | 'ended' = 'queued';
   /** When it was queued (ms, comparable across threads): the last to wait is the one rejected. */
   queuedAt = 0;
@@ -78,12 +81,34 @@ export interface CalledMonitor {
   readonly queued: ReadonlySet<MonitorCall>;
 }
 
-/** One number per call in the process: thread ids and call counters stay far below 2^21 and 2^32. */
-export function callKey(thread: number, callId: number): number {
-  return thread * 2 ** 32 + callId;
+/** This thread's count of monitor calls, local ones and those to other threads alike. */
+class CallNumbers {
+  #next = 1;
+
+  take(): number {
+    return this.#next++;
+  }
 }
 
-/** The thread that made the call `key` names. */
-export function threadOfCall(key: number): number {
-  return Math.floor(key / 2 ** 32);
+const callNumbers = slot('call numbers', () => new CallNumbers());
+
+/** The number of a new monitor call made on this thread, unique here: with the thread's id, its {@link callKey}. */
+export function newCallNumber(): number {
+  return callNumbers().take();
 }
+
+/**
+ * The monitor call in `context`, whole: only turns put a call in the ambient context (local-monitor.ts),
+ * and what they put there is a MonitorCall, which the layer below knows only as a {@link RunningTurn}.
+ */
+export function callOf(context: AmbientContext | undefined): MonitorCall | undefined {
+  return context?.call as MonitorCall | undefined;
+}
+
+/** The monitor call whose turn runs now, if any. */
+export function currentCall(): MonitorCall | undefined {
+  return callOf(ambientContext());
+}
+
+/** Calls are named by their key (`callKey`), which the router uses too, so it lives below both. */
+export { callKey, threadOfCall } from '../threads/call-key';

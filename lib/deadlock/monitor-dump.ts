@@ -1,62 +1,16 @@
-import { runtime } from '../runtime';
+import { slot, thisThread } from '../runtime';
+import { liveMonitors } from '../monitor/live-monitors';
 import { MessageKind } from '../threads/protocol';
-import { router } from '../threads/transport';
+import { router, transportStarted } from '../threads/transport';
+import type { MonitorState, TurnState } from '../threads/wire-types';
 import type { MonitorCall } from './monitor-call';
+
+export type { MonitorState, TurnState, QueuedCallState } from '../threads/wire-types';
 
 /**
  * A thread dump for monitors: every live monitor of every thread, the turns running in it, the
  * calls queued for it, and what each turn waits for.
  */
-
-/**
- * One monitor in a {@link MonitorDump}.
- *
- * @example
- * ```ts
- * const busy = (await dumpMonitors()).monitors.filter((state) => state.queued.length > 0).map((state) => state.monitor);
- * ```
- */
-export interface MonitorState {
-  /** `Class#id`. */
-  readonly monitor: string;
-  /** The thread it lives on. */
-  readonly thread: string;
-  /** The turns inside it (one, or several of one chain when it is reentrant); empty when it is free. */
-  readonly running: readonly TurnState[];
-  /** The calls waiting for it, first come first. */
-  readonly queued: readonly QueuedCallState[];
-}
-
-/**
- * A turn running in a monitor.
- *
- * @example
- * ```ts
- * for (const turn of state.running) console.log(`${turn.method} waits for ${turn.waitsFor.join(', ') || 'nothing'}`);
- * ```
- */
-export interface TurnState {
-  readonly method: string;
-  /** The call's id, unique in the process; `waitsFor` of other turns names calls by it. */
-  readonly call: number;
-  /** The monitor calls it waits for, as `Class#id.method (call N, thread)`. */
-  readonly waitsFor: readonly string[];
-  /** Whether it is in a `sleep`, and so will resume by itself. */
-  readonly sleeping: boolean;
-}
-
-/**
- * A call queued for a monitor.
- *
- * @example
- * ```ts
- * const waiting = state.queued.map((call) => call.method); // ['deposit', 'balance']
- * ```
- */
-export interface QueuedCallState {
-  readonly method: string;
-  readonly call: number;
-}
 
 /**
  * What {@link dumpMonitors} returns: the monitors as data, and as text with `String(dump)`.
@@ -116,20 +70,21 @@ const ANSWER_WITHIN_MS = 1000;
  */
 export async function dumpMonitors(): Promise<MonitorDump> {
   const here = describeMonitors();
-  if (runtime.threadId !== 0 || runtime.transport === undefined) return new MonitorDump(here, []);
+  if (thisThread().id !== 0 || !transportStarted()) return new MonitorDump(here, []);
   const links = router();
   const answers = await Promise.all(
     links.threads().map(
       (thread) =>
         new Promise<{ readonly thread: number; readonly monitors: readonly MonitorState[] | undefined }>((resolve) => {
-          const requestId = runtime.nextDumpRequest++;
+          const requests = dumpRequests();
+          const requestId = requests.newId();
           const timer = setTimeout(() => {
-            runtime.dumpRequests.delete(requestId);
+            requests.forget(requestId);
             resolve({ thread, monitors: undefined });
           }, ANSWER_WITHIN_MS);
-          runtime.dumpRequests.set(requestId, (monitors) => {
+          requests.wait(requestId, (monitors) => {
             clearTimeout(timer);
-            runtime.dumpRequests.delete(requestId);
+            requests.forget(requestId);
             resolve({ thread, monitors });
           });
           links.send(thread, { kind: MessageKind.DumpMonitors, requestId });
@@ -141,15 +96,42 @@ export async function dumpMonitors(): Promise<MonitorDump> {
   return new MonitorDump(monitors, silent);
 }
 
+/** Main thread: a worker answered a `dumpMonitors()` request. */
+export function answerDump(requestId: number, monitors: readonly MonitorState[]): void {
+  dumpRequests().answer(requestId, monitors);
+}
+
+/** `dumpMonitors()` requests waiting for workers' answers (main thread only), by request id. */
+class DumpRequests {
+  readonly #waiting = new Map<number, (monitors: readonly MonitorState[]) => void>();
+  #nextId = 1;
+
+  newId(): number {
+    return this.#nextId++;
+  }
+
+  wait(requestId: number, answer: (monitors: readonly MonitorState[]) => void): void {
+    this.#waiting.set(requestId, answer);
+  }
+
+  answer(requestId: number, monitors: readonly MonitorState[]): void {
+    this.#waiting.get(requestId)?.(monitors);
+  }
+
+  forget(requestId: number): void {
+    this.#waiting.delete(requestId);
+  }
+}
+
+const dumpRequests = slot('monitor dump requests', () => new DumpRequests());
+
 /** This thread's monitors, as data that can travel. */
 export function describeMonitors(): MonitorState[] {
   const states: MonitorState[] = [];
-  for (const ref of runtime.liveMonitors) {
-    const monitor = ref.deref();
-    if (monitor === undefined) continue;
+  for (const monitor of liveMonitors()) {
     states.push({
       monitor: monitor.label,
-      thread: runtime.threadName,
+      thread: thisThread().name,
       running: [...monitor.running].map(describeTurn),
       queued: [...monitor.queued].map((call) => ({ method: call.method, call: call.id })),
     });

@@ -1,7 +1,48 @@
 import type { Observable } from 'rxjs';
-import { runtime } from '../runtime';
+import { observables } from '../observables';
+import { slot, thisThread } from '../runtime';
 import { transport } from '../threads/transport';
 import { DeadlockDetector } from './detector';
+
+/**
+ * How this thread tracks waits: whether it does, its part of the wait-for graph, and who listens
+ * to its monitor events. The monitor layer reads all three on every call, so they live here, below
+ * the options (threads/pool-options.ts) that turn tracking off.
+ */
+class WaitTracking {
+  #on = true;
+  #detector: DeadlockDetector | undefined;
+  readonly #listeners = new Set<(event: MonitorEvent) => void>();
+
+  get on(): boolean {
+    return this.#on;
+  }
+
+  track(on: boolean): void {
+    this.#on = on;
+  }
+
+  /** Made on first use, once the thread knows its name. */
+  detector(): DeadlockDetector {
+    return (this.#detector ??= new DeadlockDetector(thisThread().id, thisThread().name, (to, message) => transport().send(to, message)));
+  }
+
+  get heard(): boolean {
+    return this.#listeners.size !== 0;
+  }
+
+  listen(listener: (event: MonitorEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: MonitorEvent): void {
+    if (this.#listeners.size === 0) return;
+    for (const listener of this.#listeners) listener(event);
+  }
+}
+
+const waitTracking = slot('wait tracking', () => new WaitTracking());
 
 /**
  * Whether this thread tracks waits for deadlock detection (on unless `configure({ deadlockDetection: false })`).
@@ -12,12 +53,17 @@ import { DeadlockDetector } from './detector';
  * and live with deadlocks that hang, as on any other runtime.
  */
 export function tracksWaits(): boolean {
-  return runtime.poolOptions.deadlockDetection !== false;
+  return waitTracking().on;
+}
+
+/** Turns tracking on or off: what `configure()` set, or on a worker what its start message says (threads/pool-options.ts). */
+export function trackWaits(on: boolean): void {
+  waitTracking().track(on);
 }
 
 /** This thread's part of the wait-for graph. */
 export function deadlockDetector(): DeadlockDetector {
-  return (runtime.deadlocks ??= new DeadlockDetector(runtime.threadId, runtime.threadName, (to, message) => transport().send(to, message)));
+  return waitTracking().detector();
 }
 
 /**
@@ -43,10 +89,14 @@ export type MonitorEvent =
       readonly error: Error;
     };
 
+/** Whether anyone on this thread listens to monitor events: events are made only then. */
+export function monitorEventsHeard(): boolean {
+  return waitTracking().heard;
+}
+
 /** Tells this thread's listeners; costs a size check when nobody listens. */
 export function emitMonitorEvent(event: MonitorEvent): void {
-  if (runtime.monitorEventListeners.size === 0) return;
-  for (const listener of runtime.monitorEventListeners) listener(event);
+  waitTracking().emit(event);
 }
 
 /**
@@ -63,6 +113,5 @@ export function emitMonitorEvent(event: MonitorEvent): void {
  * ```
  */
 export function monitorEvents(): Observable<MonitorEvent> {
-  const { monitorEventsAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-  return monitorEventsAsObservable(runtime.monitorEventListeners);
+  return observables('monitorEvents()').monitorEventsAsObservable<MonitorEvent>((listener) => waitTracking().listen(listener));
 }

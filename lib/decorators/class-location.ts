@@ -1,5 +1,5 @@
 import { DefinitionError } from '../errors/definition-error';
-import { runtime } from '../runtime';
+import { slot } from '../runtime';
 import { callerFile, loadModule } from '../threads/module-loader';
 import type { ClassLocation } from '../threads/protocol';
 
@@ -11,10 +11,26 @@ import type { ClassLocation } from '../threads/protocol';
  */
 export function classLocation(className: string): ClassLocation {
   const file = callerFile() ?? '(unknown module)';
-  const ordinal = runtime.classOrdinals.get(file) ?? 0;
-  runtime.classOrdinals.set(file, ordinal + 1);
-  return { file, key: `${file}#${className}`, className, ordinal };
+  return { file, key: `${file}#${className}`, className, ordinal: classPositions().next(file) };
 }
+
+/**
+ * How many decorated classes each file has registered so far. A module registers in the same order
+ * on every thread, so the position finds a class even when a compiler renamed it on one thread and
+ * not on another.
+ */
+class ClassPositions {
+  readonly #counts = new Map<string, number>();
+
+  /** The position of the next class `file` registers. */
+  next(file: string): number {
+    const ordinal = this.#counts.get(file) ?? 0;
+    this.#counts.set(file, ordinal + 1);
+    return ordinal;
+  }
+}
+
+const classPositions = slot('class positions', () => new ClassPositions());
 
 /** The keys a class is registered under: by position, which survives renaming, and by name. */
 export function classKeys(location: ClassLocation): readonly string[] {

@@ -1,8 +1,10 @@
 import { DefinitionError } from '../errors/definition-error';
 import { ShareabilityError } from '../errors/shareability-error';
 import type { MonitorPlan } from '../monitor/monitor-plan';
-import { runtime } from '../runtime';
+import { monitorClasses } from '../monitor/class-registry';
 import { fixFor } from '../shareability/check';
+import { knownObjects } from '../shareability/known-objects';
+import { shareableClasses } from '../shareability/shareable-classes';
 
 /**
  * Reads the declared types that legacy decorators with `emitDecoratorMetadata` record
@@ -59,7 +61,7 @@ function declaredProblem(type: unknown, plan: MonitorPlan): { declared: string; 
   if (MAYBE_SHAREABLE.includes(type) || type === plan.original) return undefined;
   const builtin = NEVER_SHAREABLE.get(type) ?? (typeof type === 'function' && type.prototype instanceof Error ? 'Error' : undefined);
   if (builtin !== undefined) return { declared: `${builtin}, which is never shareable`, fix: fixFor(builtin) };
-  if (typeof type !== 'function' || runtime.monitorPlans.has(type) || runtime.shareablePlans.has(type) || runtime.selfProtectingClasses.has(type)) {
+  if (typeof type !== 'function' || monitorClasses().has(type) || shareableClasses().has(type) || knownObjects().isSelfProtectingClass(type)) {
     return undefined;
   }
   return { declared: `class ${type.name}, which is neither @shareable nor a @Monitor`, fix: `mark ${type.name} @shareable, or declare a readonly plain type` };

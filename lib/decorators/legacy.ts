@@ -1,37 +1,41 @@
-import { DefinitionError } from '../errors/definition-error';
-import { describeMember, legacyMemberKind } from './decorator-kind';
+import { describeMember, misuse, type DecoratorPlan } from './decorator-plan';
 
 /**
- * The adapters for legacy `experimentalDecorators`. Each turns the legacy call shape into the
- * one the shared implementation takes, and nothing more: when legacy decorators are retired,
- * this file goes and nothing else changes.
+ * The adapter for legacy `experimentalDecorators`, and the only code that knows them: it turns
+ * the legacy call shapes into calls of the plan, and nothing more. When legacy decorators are
+ * retired, this file and its one call in apply-decorator.ts go, and nothing else changes.
  */
-
-/** The implementation of a method decorator: gets the user's method, returns what replaces it. */
-export type MethodDecoration = (method: Function, key: string) => Function;
 
 /**
- * Applies a method decoration to a legacy `(prototype, key, descriptor)` call, refusing what is
- * not an instance method with a public string name.
+ * Applies `plan` to a legacy call: `(constructor)` for a class, `(prototype or constructor, key,
+ * descriptor?)` for a member. Returns undefined when `args` are neither (a factory call).
  */
-export function decorateLegacyMethod(
-  decorator: string,
-  target: object,
-  key: string | symbol,
-  descriptor: PropertyDescriptor | undefined,
-  decorate: MethodDecoration,
-): PropertyDescriptor {
+export function applyLegacy<O extends object>(plan: DecoratorPlan<O>, args: readonly unknown[], options: O): { readonly result: unknown } | undefined {
+  const [first, second, third] = args;
+  if (args.length === 1 && typeof first === 'function') {
+    if (plan.target === 'class') return { result: plan.define(first, options) };
+    throw misuse(plan, describeMember('class', first.name));
+  }
+  if (args.length < 2 || (typeof second !== 'string' && typeof second !== 'symbol')) return undefined;
+  const descriptor = third as PropertyDescriptor | undefined;
+  if (plan.target === 'class') throw misuse(plan, describeMember(memberKind(descriptor), second));
+  const target = first as object;
   const isStatic = typeof target === 'function';
   const className = (isStatic ? (target as Function).name : (target.constructor as Function | undefined)?.name) ?? '(anonymous)';
-  const kind = legacyMemberKind(descriptor);
-  if (kind !== 'method' || isStatic || typeof key === 'symbol' || descriptor === undefined) {
-    throw new DefinitionError(
-      'ERR_DECORATOR_MISUSE',
-      decorator,
-      `${describeMember(kind, key, isStatic)} of ${className}`,
-      'decorate a public async instance method with a string name',
-    );
+  const kind = memberKind(descriptor);
+  // What is not a public instance method with a string name.
+  if (kind !== 'method' || isStatic || typeof second === 'symbol' || descriptor === undefined) {
+    throw misuse(plan, `${describeMember(kind, second, isStatic)} of ${className}`);
   }
-  descriptor.value = decorate(descriptor.value as Function, key);
-  return descriptor;
+  // Legacy mode has no per-instance hook: the plan's `initialize` is left out.
+  descriptor.value = plan.define(descriptor.value as Function, second, options).replacement;
+  return { result: descriptor };
+}
+
+/** What a legacy member decorator was put on, told from its descriptor. */
+function memberKind(descriptor: PropertyDescriptor | undefined): 'field' | 'getter' | 'setter' | 'method' {
+  if (descriptor === undefined) return 'field';
+  if (descriptor.get !== undefined) return 'getter';
+  if (descriptor.set !== undefined) return 'setter';
+  return typeof descriptor.value === 'function' ? 'method' : 'field';
 }

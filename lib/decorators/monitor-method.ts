@@ -1,11 +1,12 @@
 import { DefinitionError } from '../errors/definition-error';
+import { monitorClasses } from '../monitor/class-registry';
 import { isStreamMethod, type MethodMark } from '../monitor/monitor-plan';
-import { runtime } from '../runtime';
+import { slot } from '../runtime';
 import type { CheckedMonitorMethod } from '../shareability/shareable-type';
 import type { MonitorMethodOptions } from '../types';
-import { classifyDecoratorCall, describeMember } from './decorator-kind';
-import { decorateLegacyMethod } from './legacy';
-import { nameRule, validateOptions } from './options';
+import { applyDecorator } from './apply-decorator';
+import type { MethodDecoratorPlan } from './decorator-plan';
+import { nameRule } from './options';
 
 type Method = (...args: never[]) => unknown;
 
@@ -52,44 +53,25 @@ export interface MonitorMethodDecorator extends MonitorMethodDecoratorFunction {
  * ```
  */
 export const monitorMethod = function monitorMethod(...args: unknown[]): unknown {
-  return applyMonitorMethod(args, undefined);
+  return applyDecorator(monitorMethodDecorator, args);
 } as MonitorMethodDecorator;
 
-const DECORATOR = '@monitorMethod';
-const FIX = 'decorate a public async instance method with a string name';
-
-/** @param factoryOptions - set when called through the factory, which may be applied only once */
-function applyMonitorMethod(args: readonly unknown[], factoryOptions: MonitorMethodOptions | undefined): unknown {
-  const call = classifyDecoratorCall(args);
-  const options = factoryOptions ?? {};
-  switch (call.mode) {
-    case 'standard': {
-      const { context } = call;
-      const isMethod = context.kind === 'method';
-      const member = context as ClassMemberDecoratorContext;
-      if (!isMethod || member.static || member.private || typeof member.name === 'symbol') {
-        throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(context.kind, context.name, isMethod && member.static), FIX);
-      }
-      const mark = markMethod(call.value as Function, member.name as string, options);
-      // Standard mode can tell at construction, before any call, that no @Monitor adopted the method.
-      member.addInitializer(function (this: unknown) {
-        if (!constructedByMonitor(this)) throw outsideMonitor(mark, this);
-      });
-      return mark.installed;
-    }
-    case 'legacy-member':
-      return decorateLegacyMethod(DECORATOR, call.target, call.key, call.descriptor, (method, key) => markMethod(method, key, options).installed);
-    case 'legacy-class':
-      throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember('class', call.target.name), FIX);
-    case 'factory': {
-      if (factoryOptions !== undefined) {
-        throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, 'its own options', 'write @monitorMethod(options) once, directly above the method');
-      }
-      const given = validateOptions<MonitorMethodOptions>(DECORATOR, call.options, { name: nameRule });
-      return (...decoratorArgs: unknown[]) => applyMonitorMethod(decoratorArgs, given);
-    }
-  }
-}
+const monitorMethodDecorator: MethodDecoratorPlan<MonitorMethodOptions> = {
+  decorator: '@monitorMethod',
+  target: 'method',
+  fix: 'decorate a public async instance method with a string name',
+  options: { name: nameRule },
+  define(method, key, options) {
+    const mark = markMethod(method, key, options);
+    return {
+      replacement: mark.installed,
+      // Where the mode can, it tells at construction, before any call, that no @Monitor adopted the method.
+      initialize: (instance) => {
+        if (!constructedByMonitor(instance)) throw outsideMonitor(mark, instance);
+      },
+    };
+  },
+};
 
 /**
  * Records the method and returns what replaces it on the prototype: a thin function that runs
@@ -110,9 +92,25 @@ function markMethod(original: Function, key: string, options: MonitorMethodOptio
       return original.apply(this, args);
     },
   }[key] as Function;
-  runtime.methodMarks.set(mark.installed, mark);
+  methodMarks().add(mark.installed, mark);
   return mark;
 }
+
+/** The functions `@monitorMethod` installed on prototypes, with what it learned of each method: `@Monitor` collects them. */
+class MethodMarks {
+  readonly #marks = new WeakMap<Function, MethodMark>();
+
+  add(installed: Function, mark: MethodMark): void {
+    this.#marks.set(installed, mark);
+  }
+
+  get(installed: Function): MethodMark | undefined {
+    return this.#marks.get(installed);
+  }
+}
+
+/** This thread's method marks. */
+export const methodMarks = slot('method marks', () => new MethodMarks());
 
 /**
  * Whether `instance` was built by a @Monitor class: its constructor is registered from the start
@@ -121,7 +119,7 @@ function markMethod(original: Function, key: string, options: MonitorMethodOptio
  */
 function constructedByMonitor(instance: unknown): boolean {
   const constructor = (instance as { constructor?: Function } | null | undefined)?.constructor;
-  return constructor !== undefined && runtime.monitorPlans.has(constructor);
+  return constructor !== undefined && monitorClasses().has(constructor);
 }
 
 function outsideMonitor(mark: MethodMark, instance: unknown): DefinitionError {

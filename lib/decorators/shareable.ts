@@ -1,13 +1,18 @@
 import { DefinitionError } from '../errors/definition-error';
+import { monitorClasses } from '../monitor/class-registry';
 import { ShareabilityError } from '../errors/shareability-error';
-import { runtime } from '../runtime';
 import { findViolation } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
+import { shareableClasses, type ShareablePlan } from '../shareability/shareable-classes';
+import { verifiedValues } from '../shareability/verified-values';
 import type { ShareableOptions } from '../types';
+import { codecs } from '../threads/codec-registry';
 import type { ClassLocation } from '../threads/protocol';
+import { decode, encodeWalked } from '../threads/serialize';
 import { classKeys, classLocation, findClass } from './class-location';
-import { classifyDecoratorCall, describeMember, legacyMemberKind } from './decorator-kind';
-import { nameRule, validateOptions } from './options';
+import { applyDecorator } from './apply-decorator';
+import type { ClassDecoratorPlan } from './decorator-plan';
+import { nameRule } from './options';
 
 type AnyClass = abstract new (...args: never[]) => object;
 
@@ -22,16 +27,6 @@ export interface ShareableDecoratorFunction {
 /** The type of {@link shareable}: a class decorator, or a factory of one when given options. */
 export interface ShareableDecorator extends ShareableDecoratorFunction {
   (options?: ShareableOptions): ShareableDecoratorFunction;
-}
-
-/** What `@shareable` records about a value class. */
-export interface ShareablePlan {
-  readonly className: string;
-  /** Where another thread finds the class: its module and its key there. */
-  readonly location: ClassLocation;
-  readonly original: Function;
-  /** The class that replaces the original; its instances are the shareable ones. */
-  readonly decorated: Function;
 }
 
 /**
@@ -50,34 +45,21 @@ export interface ShareablePlan {
  * ```
  */
 export const shareable = function shareable(...args: unknown[]): unknown {
-  return applyShareable(args, undefined);
+  return applyDecorator(shareableDecorator, args);
 } as ShareableDecorator;
 
 const DECORATOR = '@shareable';
-const FIX = 'decorate a class whose instances are values';
 
-function applyShareable(args: readonly unknown[], factoryOptions: ShareableOptions | undefined): unknown {
-  const call = classifyDecoratorCall(args);
-  switch (call.mode) {
-    case 'standard':
-      if (call.context.kind !== 'class') {
-        throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(call.context.kind, call.context.name), FIX);
-      }
-      return defineShareable(call.value as Function, factoryOptions ?? {});
-    case 'legacy-class':
-      return defineShareable(call.target, factoryOptions ?? {});
-    case 'legacy-member':
-      throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, describeMember(legacyMemberKind(call.descriptor), call.key), FIX);
-    case 'factory': {
-      if (factoryOptions !== undefined) throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, 'its own options', 'write @shareable(options) once, directly above the class');
-      const options = validateOptions<ShareableOptions>(DECORATOR, call.options, { name: nameRule });
-      return (...decoratorArgs: unknown[]) => applyShareable(decoratorArgs, options);
-    }
-  }
-}
+const shareableDecorator: ClassDecoratorPlan<ShareableOptions> = {
+  decorator: DECORATOR,
+  target: 'class',
+  fix: 'decorate a class whose instances are values',
+  options: { name: nameRule },
+  define: defineShareable,
+};
 
 function defineShareable(original: Function, options: ShareableOptions): Function {
-  if (runtime.monitorPlans.has(original)) {
+  if (monitorClasses().has(original)) {
     throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, `the @Monitor class ${original.name}`, 'a class is either a monitor (state on one thread) or a shareable value, not both');
   }
   const className = options.name ?? original.name;
@@ -92,9 +74,7 @@ function defineShareable(original: Function, options: ShareableOptions): Functio
   Object.defineProperty(decorated, 'name', { value: original.name });
   const location = classLocation(className);
   const plan: ShareablePlan = { className, location, original, decorated };
-  runtime.shareablePlans.set(original, plan);
-  runtime.shareablePlans.set(decorated, plan);
-  for (const key of classKeys(location)) runtime.shareableClassesByKey.set(key, plan);
+  shareableClasses().register(plan, classKeys(location));
   return decorated;
 }
 
@@ -103,7 +83,7 @@ function defineShareable(original: Function, options: ShareableOptions): Functio
  * has not yet.
  */
 export function findShareableClass(location: ClassLocation): ShareablePlan {
-  return findClass(location, runtime.shareableClassesByKey, '@shareable');
+  return findClass(location, shareableClasses().byLocation, '@shareable');
 }
 
 /** Freezes a new instance all the way down and proves it shareable, once for its whole life. */
@@ -116,4 +96,29 @@ function sealInstance(instance: object, plan: ShareablePlan): void {
   Object.freeze(instance);
   const found = findViolation(instance, false);
   if (found !== undefined) throw new ShareabilityError('ERR_NOT_SHAREABLE', `new ${plan.className}(): field`, found.path, found.what, found.fix);
+}
+
+// An instance crosses threads as its class's location and its own fields; it is made again there
+// without running the constructor.
+codecs().register({
+  kind: 'shareable',
+  encode(value) {
+    const plan = shareableClasses().planOf((Object.getPrototypeOf(value) as { constructor: Function }).constructor);
+    if (plan === undefined) return undefined;
+    const fields: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) fields[key] = (value as Record<string, unknown>)[key];
+    return { kind: 'shareable', location: plan.location, fields: encodeWalked(fields) };
+  },
+  decode: (marker) => reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>),
+});
+
+function reviveShareable(location: ClassLocation, fields: Record<string, unknown>): object {
+  const plan = findShareableClass(location);
+  const instance = Object.create(plan.decorated.prototype as object) as object;
+  for (const key of Object.keys(fields)) {
+    Object.defineProperty(instance, key, { value: fields[key], enumerable: true, writable: false, configurable: false });
+  }
+  Object.freeze(instance);
+  verifiedValues().add(instance);
+  return instance;
 }

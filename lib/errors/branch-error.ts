@@ -1,4 +1,4 @@
-import { formatMessage } from './codes';
+import { codedError } from './coded-error';
 
 /**
  * More than one child of a `branch` failed. It is an `AggregateError`: `errors` holds every
@@ -11,12 +11,11 @@ import { formatMessage } from './codes';
  * });
  * ```
  */
-export class BranchError extends AggregateError {
-  override readonly name = 'BranchError';
+export class BranchError extends codedError(AggregateError, 'BranchError', 1) {
   /** The stable code of this failure. */
-  readonly code = 'ERR_BRANCH_FAILED' as const;
+  declare readonly code: 'ERR_BRANCH_FAILED';
 
   constructor(errors: readonly unknown[]) {
-    super(errors, formatMessage('ERR_BRANCH_FAILED', errors.length));
+    super('ERR_BRANCH_FAILED', [errors.length], errors);
   }
 }

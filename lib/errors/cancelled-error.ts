@@ -1,4 +1,5 @@
 import { formatMessage } from './codes';
+import { codedError } from './coded-error';
 
 /**
  * A wait or a piece of work ended because its cancellation token fired. The token's reason is
@@ -13,10 +14,10 @@ import { formatMessage } from './codes';
  * }
  * ```
  */
-export class CancelledError extends Error {
-  override readonly name: string = 'CancelledError';
+export class CancelledError extends codedError(Error, 'CancelledError' as string) {
+  // Its `name` is a string, not the literal 'CancelledError': TimeoutError renames it.
   /** The stable code of this failure. */
-  readonly code: 'ERR_CANCELLED' | 'ERR_TIMEOUT' = 'ERR_CANCELLED';
+  declare readonly code: 'ERR_CANCELLED' | 'ERR_TIMEOUT';
   /** Why it was cancelled: the value given to `cancel(reason)`, if any. */
   readonly reason: unknown;
 
@@ -25,7 +26,7 @@ export class CancelledError extends Error {
    * @param what - what was cancelled, for the message
    */
   constructor(reason?: unknown, what = 'the operation') {
-    super(formatMessage('ERR_CANCELLED', what), reason === undefined ? undefined : { cause: reason });
+    super('ERR_CANCELLED', [what], reason === undefined ? undefined : { cause: reason });
     this.reason = reason;
   }
 }

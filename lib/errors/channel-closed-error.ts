@@ -1,4 +1,4 @@
-import { formatMessage } from './codes';
+import { codedError } from './coded-error';
 
 /**
  * Which use of a closed channel failed.
@@ -24,14 +24,11 @@ export type ChannelClosedErrorCode = 'ERR_CHANNEL_CLOSED' | 'ERR_CHANNEL_DRAINED
  * }
  * ```
  */
-export class ChannelClosedError extends Error {
-  override readonly name = 'ChannelClosedError';
+export class ChannelClosedError extends codedError(Error, 'ChannelClosedError') {
+  /** The stable code of this failure. */
+  declare readonly code: ChannelClosedErrorCode;
 
-  constructor(
-    /** The stable code of this failure. */
-    readonly code: ChannelClosedErrorCode,
-    channel: string,
-  ) {
-    super(formatMessage(code, channel));
+  constructor(code: ChannelClosedErrorCode, channel: string) {
+    super(code, [channel]);
   }
 }

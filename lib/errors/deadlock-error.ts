@@ -1,4 +1,4 @@
-import { formatMessage } from './codes';
+import { codedError } from './coded-error';
 
 /**
  * One step of a wait-for cycle: a turn that holds its monitor and waits for the next monitor.
@@ -31,10 +31,9 @@ export interface DeadlockStep {
  * });
  * ```
  */
-export class DeadlockError extends Error {
-  override readonly name = 'DeadlockError';
+export class DeadlockError extends codedError(Error, 'DeadlockError') {
   /** The stable code of this failure. */
-  readonly code = 'ERR_DEADLOCK' as const;
+  declare readonly code: 'ERR_DEADLOCK';
   /**
    * The cycle, one step per turn: it starts with the turn holding the monitor the rejected
    * call waited for, and ends with the turn that made the rejected call.
@@ -42,7 +41,7 @@ export class DeadlockError extends Error {
   readonly cycle: readonly DeadlockStep[];
 
   constructor(cycle: readonly DeadlockStep[], description: string, rejectedCall: string) {
-    super(formatMessage('ERR_DEADLOCK', description, rejectedCall));
+    super('ERR_DEADLOCK', [description, rejectedCall]);
     // Copied with Array.from, not map: steps that arrived from another thread may belong to another
     // realm (jest's sandbox), whose arrays `map` would reproduce, and such data would not travel on.
     this.cycle = Object.freeze(Array.from(cycle, (step) => Object.freeze({ monitor: step.monitor, method: step.method, thread: step.thread, waitsFor: step.waitsFor })));

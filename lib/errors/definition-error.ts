@@ -1,4 +1,5 @@
-import { formatMessage, type MessageDetails } from './codes';
+import type { MessageDetails } from './codes';
+import { codedError } from './coded-error';
 
 /** The codes a {@link DefinitionError} carries. */
 export type DefinitionErrorCode =
@@ -32,13 +33,11 @@ export type DefinitionErrorCode =
  * }
  * ```
  */
-export class DefinitionError<C extends DefinitionErrorCode = DefinitionErrorCode> extends TypeError {
-  override readonly name = 'DefinitionError';
+export class DefinitionError<C extends DefinitionErrorCode = DefinitionErrorCode> extends codedError(TypeError, 'DefinitionError') {
   /** The stable code of this failure. */
-  readonly code: C;
+  declare readonly code: C;
 
   constructor(code: C, ...details: MessageDetails<C>) {
-    super(formatMessage(code, ...details));
-    this.code = code;
+    super(code, details);
   }
 }

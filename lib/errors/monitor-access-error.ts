@@ -1,4 +1,5 @@
-import { formatMessage, type MessageDetails } from './codes';
+import type { MessageDetails } from './codes';
+import { codedError } from './coded-error';
 
 /** The codes a {@link MonitorAccessError} carries. */
 export type MonitorAccessErrorCode = 'ERR_MONITOR_ACCESS_READ' | 'ERR_MONITOR_ACCESS_WRITE';
@@ -17,13 +18,11 @@ export type MonitorAccessErrorCode = 'ERR_MONITOR_ACCESS_READ' | 'ERR_MONITOR_AC
  * }
  * ```
  */
-export class MonitorAccessError<C extends MonitorAccessErrorCode = MonitorAccessErrorCode> extends TypeError {
-  override readonly name = 'MonitorAccessError';
+export class MonitorAccessError<C extends MonitorAccessErrorCode = MonitorAccessErrorCode> extends codedError(TypeError, 'MonitorAccessError') {
   /** The stable code of this failure. */
-  readonly code: C;
+  declare readonly code: C;
 
   constructor(code: C, ...details: MessageDetails<C>) {
-    super(formatMessage(code, ...details));
-    this.code = code;
+    super(code, details);
   }
 }

@@ -1,4 +1,4 @@
-import { formatMessage } from './codes';
+import { codedError } from './coded-error';
 
 /**
  * A call reached a monitor that no longer exists: it was closed, or the thread it lived on
@@ -12,16 +12,15 @@ import { formatMessage } from './codes';
  * });
  * ```
  */
-export class MonitorClosedError extends Error {
-  override readonly name = 'MonitorClosedError';
+export class MonitorClosedError extends codedError(Error, 'MonitorClosedError') {
   /** The stable code of this failure. */
-  readonly code = 'ERR_MONITOR_CLOSED' as const;
+  declare readonly code: 'ERR_MONITOR_CLOSED';
 
   /**
    * @param monitor - the monitor, as `Class#id`
    * @param why - what closed it, e.g. `'its thread crashed'`
    */
   constructor(monitor: string, why: string, options?: ErrorOptions) {
-    super(formatMessage('ERR_MONITOR_CLOSED', monitor, why), options);
+    super('ERR_MONITOR_CLOSED', [monitor, why], options);
   }
 }

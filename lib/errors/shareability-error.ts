@@ -1,4 +1,5 @@
-import { formatMessage, type MessageDetails } from './codes';
+import type { MessageDetails } from './codes';
+import { codedError } from './coded-error';
 
 /** The codes a {@link ShareabilityError} carries. */
 export type ShareabilityErrorCode = 'ERR_NOT_SHAREABLE' | 'ERR_UNSHAREABLE_DECLARED_TYPE' | 'ERR_TRANSFER_USED';
@@ -18,13 +19,11 @@ export type ShareabilityErrorCode = 'ERR_NOT_SHAREABLE' | 'ERR_UNSHAREABLE_DECLA
  * }
  * ```
  */
-export class ShareabilityError<C extends ShareabilityErrorCode = ShareabilityErrorCode> extends TypeError {
-  override readonly name = 'ShareabilityError';
+export class ShareabilityError<C extends ShareabilityErrorCode = ShareabilityErrorCode> extends codedError(TypeError, 'ShareabilityError') {
   /** The stable code of this failure. */
-  readonly code: C;
+  declare readonly code: C;
 
   constructor(code: C, ...details: MessageDetails<C>) {
-    super(formatMessage(code, ...details));
-    this.code = code;
+    super(code, details);
   }
 }

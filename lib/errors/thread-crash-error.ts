@@ -1,4 +1,4 @@
-import { formatMessage } from './codes';
+import { codedError } from './coded-error';
 
 /**
  * The thread running a child or a monitor died: an uncaught error at its top level,
@@ -12,16 +12,15 @@ import { formatMessage } from './codes';
  * });
  * ```
  */
-export class ThreadCrashError extends Error {
-  override readonly name = 'ThreadCrashError';
+export class ThreadCrashError extends codedError(Error, 'ThreadCrashError') {
   /** The stable code of this failure. */
-  readonly code = 'ERR_THREAD_CRASH' as const;
+  declare readonly code: 'ERR_THREAD_CRASH';
 
   /**
    * @param what - what was running, e.g. `'child crunch'`
    * @param how - how the thread ended, e.g. `'exit code 3'`
    */
   constructor(what: string, how: string, options?: ErrorOptions) {
-    super(formatMessage('ERR_THREAD_CRASH', what, how), options);
+    super('ERR_THREAD_CRASH', [what, how], options);
   }
 }

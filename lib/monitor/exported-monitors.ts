@@ -1,17 +1,20 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { CancelledError } from '../errors/cancelled-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
-import { runtime } from '../runtime';
+import { slot, thisThread } from '../runtime';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import { decode, encode } from '../threads/serialize';
+import { codecs } from '../threads/codec-registry';
 import { transfer } from '../shareability/transfer';
 import { serializeError } from '../threads/serialize-error';
 import { MessageKind, type CallMessage, type Encoded, type MonitorMarker, type StreamEventMessage, type SubscribeMessage, type UnsubscribeMessage } from '../threads/protocol';
 import { transport } from '../threads/transport';
-import { callKey } from '../deadlock/monitor-call';
+import { callKey, threadOfCall } from '../deadlock/monitor-call';
+import { exportTable } from './export-table';
 import { LocalMonitor, type CallOrigin } from './local-monitor';
+import { endpointOf } from './reference';
 import type { MonitorEndpoint } from './monitor-endpoint';
-import { RemoteMonitor } from './remote-monitor';
+import { RemoteMonitor, reviveReference } from './remote-monitor';
 
 /**
  * The owner's side of monitors used from other threads: a reference that leaves this thread
@@ -23,15 +26,13 @@ import { RemoteMonitor } from './remote-monitor';
 export function exportReference(endpoint: MonitorEndpoint): MonitorMarker {
   if (endpoint instanceof RemoteMonitor) return endpoint.marker;
   const monitor = endpoint as LocalMonitor;
-  if (!runtime.exportedMonitors.has(monitor.id)) {
-    runtime.exportedMonitors.set(monitor.id, monitor);
-    // A worker that serves monitors must stay while others may call them.
-    if (runtime.threadId !== 0 && runtime.exportedMonitors.size === 1) transport().send(0, { kind: MessageKind.Hosting });
-  }
+  const table = exportTable();
+  // A worker that serves monitors must stay while others may call them.
+  if (table.add(monitor) && thisThread().id !== 0 && table.size === 1) transport().send(0, { kind: MessageKind.Hosting });
   const { plan } = monitor;
   return {
     kind: 'monitor',
-    thread: runtime.threadId,
+    thread: thisThread().id,
     id: monitor.id,
     label: monitor.label,
     className: plan.className,
@@ -40,10 +41,20 @@ export function exportReference(endpoint: MonitorEndpoint): MonitorMarker {
   };
 }
 
+// A reference crosses threads as the id of its monitor (exported here) and what its class looks like.
+codecs().register({
+  kind: 'monitor',
+  encode(value) {
+    const endpoint = endpointOf(value);
+    return endpoint === undefined ? undefined : exportReference(endpoint);
+  },
+  decode: (marker) => reviveReference(marker),
+});
+
 /** Runs a call that arrived from another thread and sends back how it ended. */
 export function serveCall(message: CallMessage): void {
   const fail = (error: unknown) =>
-    transport().send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, runtime.threadName) });
+    transport().send(message.from, { kind: MessageKind.CallResult, to: message.from, callId: message.callId, ok: false, error: serializeError(error, thisThread().name) });
   const reply = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => {
     if (!outcome.ok) return fail(outcome.error);
     const transfer: TransferListItem[] = [];
@@ -76,11 +87,11 @@ export function serveSubscribe(message: SubscribeMessage): void {
   let subscription: { unsubscribe(): void } | undefined;
   const end = () => {
     ended = true;
-    runtime.servedStreams.delete(key);
+    servedStreams().forget(key);
   };
   const fail = (error: unknown) => {
     end();
-    send({ kind: MessageKind.StreamEvent, to: message.from, from: runtime.threadId, callId: message.callId, event: 'error', error: serializeError(error, runtime.threadName) });
+    send({ kind: MessageKind.StreamEvent, to: message.from, from: thisThread().id, callId: message.callId, event: 'error', error: serializeError(error, thisThread().name) });
   };
   const arrived = unpack(message);
   if (arrived instanceof Error) {
@@ -100,7 +111,7 @@ export function serveSubscribe(message: SubscribeMessage): void {
         subscription?.unsubscribe();
         return;
       }
-      send({ kind: MessageKind.StreamEvent, to: message.from, from: runtime.threadId, callId: message.callId, event: 'next', value: encoded }, transfer);
+      send({ kind: MessageKind.StreamEvent, to: message.from, from: thisThread().id, callId: message.callId, event: 'next', value: encoded }, transfer);
     },
     error: (error) => {
       if (!ended) fail(error);
@@ -108,28 +119,63 @@ export function serveSubscribe(message: SubscribeMessage): void {
     complete: () => {
       if (ended) return;
       end();
-      send({ kind: MessageKind.StreamEvent, to: message.from, from: runtime.threadId, callId: message.callId, event: 'complete' });
+      send({ kind: MessageKind.StreamEvent, to: message.from, from: thisThread().id, callId: message.callId, event: 'complete' });
     },
   });
   if (ended) subscription.unsubscribe();
   else {
     const live = subscription;
-    runtime.servedStreams.set(key, () => live.unsubscribe());
+    servedStreams().add(key, () => live.unsubscribe());
   }
 }
 
 /** The subscriber ended its subscription: the producer's teardown runs here. */
 export function serveUnsubscribe(message: UnsubscribeMessage): void {
   const key = callKey(message.from, message.callId);
-  const stop = runtime.servedStreams.get(key);
-  runtime.servedStreams.delete(key);
-  stop?.();
+  servedStreams().stop(key);
 }
+
+/** A thread ended: the streams it subscribed to here stop at their producers. */
+export function stopStreamsOf(thread: number): void {
+  servedStreams().stopAllFrom(thread);
+}
+
+/** Streams of this thread's monitors that subscribers on other threads receive, by caller key; each entry ends one. */
+class ServedStreams {
+  readonly #stops = new Map<number, () => void>();
+
+  add(key: number, stop: () => void): void {
+    this.#stops.set(key, stop);
+  }
+
+  /** A stream that ended by itself. */
+  forget(key: number): void {
+    this.#stops.delete(key);
+  }
+
+  /** Ends a stream whose subscriber unsubscribed. */
+  stop(key: number): void {
+    const stop = this.#stops.get(key);
+    this.#stops.delete(key);
+    stop?.();
+  }
+
+  /** Ends every stream that `thread` subscribed to. */
+  stopAllFrom(thread: number): void {
+    for (const [key, stop] of this.#stops) {
+      if (threadOfCall(key) !== thread) continue;
+      this.#stops.delete(key);
+      stop();
+    }
+  }
+}
+
+const servedStreams = slot('served streams', () => new ServedStreams());
 
 /** What a call or a subscription from another thread needs: its monitor, its arguments and who makes it. */
 function unpack(message: CallMessage | SubscribeMessage): { monitor: LocalMonitor; args: unknown[]; origin: CallOrigin } | Error {
-  const monitor = runtime.exportedMonitors.get(message.monitor);
-  if (monitor === undefined) return new MonitorClosedError(message.label, `it no longer exists on ${runtime.threadName}`);
+  const monitor = exportTable().find(message.monitor);
+  if (monitor === undefined) return new MonitorClosedError(message.label, `it no longer exists on ${thisThread().name}`);
   let args: unknown[];
   let token: CancellationToken | undefined;
   try {
@@ -140,7 +186,7 @@ function unpack(message: CallMessage | SubscribeMessage): { monitor: LocalMonito
     return error instanceof Error ? error : new Error(String(error));
   }
   // A call whose caller gave up while it travelled never runs.
-  if (token?.cancelled) return new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${runtime.threadName})`);
+  if (token?.cancelled) return new CancelledError(token.reason, `${message.label}.${message.method} (on its way to ${thisThread().name})`);
   // The call runs under the caller's token and job; its chain says which turns wait for it.
   const context = token === undefined && message.job === undefined ? undefined : { token: token ?? CancellationToken.none, job: message.job };
   return { monitor, args, origin: { id: callKey(message.from, message.callId), context, caller: undefined, chain: message.chain, callerMonitor: message.callerMonitor, remote: true } };

@@ -2,15 +2,19 @@ import { performance } from 'node:perf_hooks';
 import { DefinitionError } from '../errors/definition-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { CancelledError } from '../errors/cancelled-error';
-import { runtime, type AmbientContext } from '../runtime';
+import { observables } from '../observables';
+import { thisThread } from '../runtime';
+import { ambientContext, runInContext, type AmbientContext } from '../cancellation/current-token';
 import { passArguments, passValue } from '../shareability/boundary';
 import { CancellationToken } from '../cancellation/cancellation-token';
-import { deadlockDetector, emitMonitorEvent, tracksWaits } from '../deadlock/wait-tracking';
-import { callKey, MonitorCall, threadOfCall, type CalledMonitor } from '../deadlock/monitor-call';
+import { deadlockDetector, emitMonitorEvent, monitorEventsHeard, tracksWaits } from '../deadlock/wait-tracking';
+import { callKey, callOf, MonitorCall, newCallNumber, threadOfCall, type CalledMonitor } from '../deadlock/monitor-call';
 import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
+import { exportTable } from './export-table';
 import { TurnQueue } from './turn-queue';
 import { unawaitable } from './unawaitable-stream';
+import { WithdrawableWait } from './withdrawable-wait';
 
 /**
  * A monitor on the thread that owns it: the real instance and the queue of turns that runs its
@@ -50,9 +54,10 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     this.label = `${plan.className}#${id}`;
   }
 
-  /** Closes the monitor: calls still queued and every later call reject; a running turn finishes. */
+  /** Closes the monitor: calls still queued and every later call reject; a running turn finishes. Other threads reach it no more. */
   close(why: string): void {
     this.#closed ??= why;
+    exportTable().remove(this.id);
   }
 
   /** The turns inside the monitor now. */
@@ -83,7 +88,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
    */
   stream(method: string, args: unknown[], origin?: CallOrigin): Subscribable {
     const where = this.#entryOf(method).where;
-    const { streamAsObservable, innerSubscriber } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
+    const { streamAsObservable, innerSubscriber } = observables('a stream monitor method');
     const stream = streamAsObservable((observer) => {
       let stopped = false;
       // A subscriber of our own, so that an unsubscribe during the method's subscribe (a `take(3)`
@@ -131,10 +136,11 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
 
   /** A call through a reference on this thread: its caller is the turn running now, if any. */
   #originHere(): CallOrigin {
-    const context = runtime.ambient.getStore();
+    const context = ambientContext();
     // Work a turn left running after it ended (a timer, a stream) still carries it: it waits for nothing.
-    const caller = context?.call?.state === 'running' ? context.call : undefined;
-    return { id: callKey(runtime.threadId, runtime.nextCallId++), context, caller, chain: undefined, callerMonitor: undefined, remote: false };
+    const call = callOf(context);
+    const caller = call?.state === 'running' ? call : undefined;
+    return { id: callKey(thisThread().id, newCallNumber()), context, caller, chain: undefined, callerMonitor: undefined, remote: false };
   }
 
   /** Runs a call, whether made here or arrived from another thread; `body` runs the method (a stream call subscribes). */
@@ -148,7 +154,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     }
     const call = new MonitorCall(origin.id, this, entry.mark.displayName, origin.caller, origin.chain);
     call.callerMonitor = origin.callerMonitor;
-    origin.caller?.waitFor(call.id, { thread: runtime.threadId, monitor: this.label, method: call.method, call });
+    origin.caller?.waitFor(call.id, { thread: thisThread().id, monitor: this.label, method: call.method, call });
     if (origin.remote && tracksWaits()) deadlockDetector().list(call);
     if (this.plan.concurrent === true) return this.#run(call, entry, args, origin.context, body, true);
     if (this.#turns.free) {
@@ -184,33 +190,24 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     }
     call.queuedAt = performance.timeOrigin + performance.now();
     return new Promise((resolve, reject) => {
-      let withdrawn = false;
-      // Declared first: a token cancelled on another thread a moment ago fires onCancel at once.
-      let stopWatching: (() => void) | undefined;
-      const withdraw = (error: Error) => {
-        if (withdrawn) return;
-        withdrawn = true;
-        stopWatching?.();
+      const wait = new WithdrawableWait(call, (error) => {
         this.queued.delete(call);
         this.#forget(call);
-        if (runtime.monitorEventListeners.size !== 0 && error.name === 'DeadlockError') emitMonitorEvent({ kind: 'deadlock', monitor: this.label, method: call.method, thread: runtime.threadName, call: call.id, error });
+        if (monitorEventsHeard() && error.name === 'DeadlockError') emitMonitorEvent({ kind: 'deadlock', monitor: this.label, method: call.method, thread: thisThread().name, call: call.id, error });
         reject(error);
-      };
-      call.withdraw = withdraw;
-      stopWatching = token?.onCancel((reason) => withdraw(cancelled(reason)));
-      if (withdrawn) stopWatching?.();
+      });
+      wait.watch(token, cancelled);
       this.queued.add(call);
       const detector = tracksWaits() ? deadlockDetector() : undefined;
       detector?.list(call);
       this.#turns.enter(() => {
         // The token may have been cancelled on another thread a moment ago, before this thread heard of it.
-        if (!withdrawn && token?.cancelled) withdraw(cancelled(token.reason));
-        if (withdrawn) {
+        if (!wait.ended && token?.cancelled) wait.withdraw(cancelled(token.reason));
+        if (wait.ended) {
           this.#turns.release();
           return;
         }
-        stopWatching?.();
-        call.withdraw = undefined;
+        wait.end();
         this.queued.delete(call);
         if (this.#closed !== undefined) {
           this.#forget(call);
@@ -220,8 +217,8 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
         }
         this.#run(call, entry, args, context, body, false).then(resolve, reject);
       });
-      if (call.state === 'queued' && !withdrawn) {
-        if (runtime.monitorEventListeners.size !== 0) emitMonitorEvent({ kind: 'queued', monitor: this.label, method: call.method, thread: runtime.threadName, call: call.id });
+      if (call.state === 'queued' && !wait.ended) {
+        if (monitorEventsHeard()) emitMonitorEvent({ kind: 'queued', monitor: this.label, method: call.method, thread: thisThread().name, call: call.id });
         detector?.queued(call);
       }
     });
@@ -235,16 +232,16 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     // A reentrant monitor needs to know the chain a call comes from, and a concurrent one (a
     // channel) its current call, whether or not waits are tracked.
     const carry = tracksWaits() || this.plan.reentrant === 'chain' || this.plan.concurrent === true;
-    if (runtime.monitorEventListeners.size !== 0) emitMonitorEvent({ kind: 'turn', monitor: this.label, method: call.method, thread: runtime.threadName, call: call.id });
+    if (monitorEventsHeard()) emitMonitorEvent({ kind: 'turn', monitor: this.label, method: call.method, thread: thisThread().name, call: call.id });
     let result: unknown;
     try {
       // The turn carries its call through every await, so the calls it makes are known as its waits.
       const store = carry ? { token: context?.token ?? CancellationToken.none, job: context?.job, call } : context;
       // Otherwise it runs under the caller's context (its token), which a queued or arrived call must restore.
       result =
-        store === undefined || store === runtime.ambient.getStore()
+        store === undefined || store === ambientContext()
           ? body(this.#instance, entry.mark.original, args)
-          : runtime.ambient.run(store, () => body(this.#instance, entry.mark.original, args));
+          : runInContext(store, () => body(this.#instance, entry.mark.original, args));
     } catch (error) {
       this.#end(call);
       return Promise.reject(error);

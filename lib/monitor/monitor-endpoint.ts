@@ -1,4 +1,5 @@
 import type { MonitorPlan } from './monitor-plan';
+import type { StreamObserver } from '../types';
 
 /**
  * What a monitor reference calls: the monitor itself when it lives on this thread, or a proxy
@@ -12,6 +13,11 @@ export interface MonitorEndpoint {
   call(method: string, args: unknown[]): Promise<unknown>;
   /** A stream method's Observable: each subscription runs `method` in a turn and forwards what it emits. */
   stream(method: string, args: unknown[]): Subscribable;
+  /**
+   * Closes the monitor (`close(reference)`): one on this thread stops taking calls; one on another
+   * thread ends that thread if it is an actor's.
+   */
+  close(why: string): void | Promise<void>;
 }
 
 /** What a stream call returns: an rxjs Observable (typed loosely here, to keep rxjs out of the core). */
@@ -19,10 +25,5 @@ export interface Subscribable {
   subscribe(observer: Partial<StreamObserver>): { unsubscribe(): void };
 }
 
-/** The three signals of a stream, as rxjs's Observer has them; `closed` once its subscriber is done. */
-export interface StreamObserver {
-  next(value: unknown): void;
-  error(error: unknown): void;
-  complete(): void;
-  readonly closed?: boolean;
-}
+/** The three signals of a stream: defined with the rxjs adapter's interface, which takes them too. */
+export type { StreamObserver } from '../types';

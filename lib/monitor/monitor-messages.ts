@@ -1,49 +1,67 @@
 import { deadlockDetector } from '../deadlock/wait-tracking';
-import { runtime } from '../runtime';
-import { threadOfCall } from '../deadlock/monitor-call';
-import { MessageKind, type CallMessage, type CallResultMessage, type DeadlockProbeMessage, type DeadlockVerdictMessage, type StreamEventMessage, type ThreadGoneMessage, type SubscribeMessage, type UnsubscribeMessage } from '../threads/protocol';
-import { serveCall, serveSubscribe, serveUnsubscribe } from './exported-monitors';
+import {
+  MessageKind,
+  type CallMessage,
+  type CallResultMessage,
+  type DeadlockProbeMessage,
+  type DeadlockVerdictMessage,
+  type StreamEventMessage,
+  type SubscribeMessage,
+  type ThreadGoneMessage,
+  type UnsubscribeMessage,
+} from '../threads/protocol';
+import { serveCall, serveSubscribe, serveUnsubscribe, stopStreamsOf } from './exported-monitors';
+import { liveMonitors } from './live-monitors';
 import { settleCall, settleStreamEvent } from './remote-monitor';
 
-/** The messages every thread handles the same way: monitor calls and streams, and deadlock probes. */
+/**
+ * What every thread, main or worker, does with the messages of monitors: calls to its monitors
+ * and their streams, the answers to its own calls and subscriptions, the wait-for graph's probes,
+ * and another thread's end. Each thread's dispatcher hands these kinds here, so they are handled
+ * the same way whoever sent them.
+ */
 export type MonitorMessage =
   | CallMessage
-  | CallResultMessage
   | SubscribeMessage
-  | StreamEventMessage
   | UnsubscribeMessage
+  | CallResultMessage
+  | StreamEventMessage
   | DeadlockProbeMessage
   | DeadlockVerdictMessage
   | ThreadGoneMessage;
 
-/** Handles a monitor message that arrived for this thread; `false` when the message is of another kind. */
-export function receiveMonitorMessage(message: { readonly kind: string }): boolean {
-  const monitorMessage = message as MonitorMessage;
-  switch (monitorMessage.kind) {
+export function receiveMonitorMessage(message: MonitorMessage): void {
+  switch (message.kind) {
+    // Calls to this thread's monitors, and their streams.
     case MessageKind.Call:
-      serveCall(monitorMessage);
-      return true;
-    case MessageKind.CallResult:
-      settleCall(monitorMessage);
-      return true;
+      serveCall(message);
+      break;
     case MessageKind.Subscribe:
-      serveSubscribe(monitorMessage);
-      return true;
-    case MessageKind.StreamEvent:
-      settleStreamEvent(monitorMessage);
-      return true;
+      serveSubscribe(message);
+      break;
     case MessageKind.Unsubscribe:
-      serveUnsubscribe(monitorMessage);
-      return true;
+      serveUnsubscribe(message);
+      break;
+    // What this thread's own calls and subscriptions receive.
+    case MessageKind.CallResult:
+      settleCall(message);
+      break;
+    case MessageKind.StreamEvent:
+      settleStreamEvent(message);
+      break;
+    // The wait-for graph, across threads.
     case MessageKind.DeadlockProbe:
     case MessageKind.DeadlockVerdict:
-      deadlockDetector().receive(monitorMessage);
-      return true;
+      deadlockDetector().receive(message);
+      break;
+    // Another thread ended: the calls it made here are dropped.
     case MessageKind.ThreadGone:
-      dropCallsFrom(monitorMessage.thread, monitorMessage.why);
-      return true;
-    default:
-      return false;
+      dropCallsFrom(message.thread, message.why);
+      break;
+    default: {
+      const unreachable: never = message;
+      void unreachable;
+    }
   }
 }
 
@@ -53,10 +71,6 @@ export function receiveMonitorMessage(message: { readonly kind: string }): boole
  * that nobody would receive, and the streams it subscribed to stop at their producers here.
  */
 export function dropCallsFrom(thread: number, why: string): void {
-  for (const ref of runtime.liveMonitors) ref.deref()?.dropCallsFrom(thread, why);
-  for (const [key, stop] of runtime.servedStreams) {
-    if (threadOfCall(key) !== thread) continue;
-    runtime.servedStreams.delete(key);
-    stop();
-  }
+  for (const monitor of liveMonitors()) monitor.dropCallsFrom(thread, why);
+  stopStreamsOf(thread);
 }

@@ -58,7 +58,7 @@ export function isStreamMethod(method: Function): boolean {
  */
 export function collectMonitorMethods(
   prototype: object,
-  marks: WeakMap<Function, MethodMark>,
+  marks: { get(method: Function): MethodMark | undefined },
 ): Map<string, MethodMark> {
   const methods = new Map<string, MethodMark>();
   for (let level: object | null = prototype; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level)) {

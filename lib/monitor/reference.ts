@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
+import { DefinitionError } from '../errors/definition-error';
 import { MonitorAccessError } from '../errors/monitor-access-error';
-import { runtime } from '../runtime';
-import { close } from '../threads/spawn';
+import { slot } from '../runtime';
+import { knownObjects } from '../shareability/known-objects';
 import type { MonitorEndpoint } from './monitor-endpoint';
 
 /** `Symbol.asyncDispose`, also where a realm (jest's vm context) lacks Node's own, which is this registered symbol. */
@@ -54,6 +55,45 @@ export function createReference(endpoint: MonitorEndpoint): object {
       return typeof key === 'string' && callers.has(key);
     },
   });
-  runtime.references.set(reference, endpoint);
+  references().add(reference, endpoint);
+  // It protects itself: the shareability rules let it cross threads as it is.
+  knownObjects().addSelfProtecting(reference);
   return reference;
+}
+
+/** The endpoint a monitor reference of this thread calls; undefined for anything else. */
+export function endpointOf(reference: object): MonitorEndpoint | undefined {
+  return references().endpointOf(reference);
+}
+
+/** The monitor references made on this thread, and the endpoint each one calls. */
+class References {
+  readonly #endpoints = new WeakMap<object, MonitorEndpoint>();
+
+  add(reference: object, endpoint: MonitorEndpoint): void {
+    this.#endpoints.set(reference, endpoint);
+  }
+
+  endpointOf(reference: object): MonitorEndpoint | undefined {
+    return this.#endpoints.get(reference);
+  }
+}
+
+const references = slot('monitor references', () => new References());
+
+/**
+ * Closes a monitor: an actor's thread ends; a monitor of this thread stops taking calls. Calls
+ * still waiting and every later call reject with `MonitorClosedError`. A reference's
+ * `Symbol.asyncDispose` does the same, so `await using` closes it at the end of the block.
+ *
+ * @example
+ * ```ts
+ * const log = await spawn(AuditLog);
+ * try { await log.write('hello'); } finally { await close(log); }
+ * ```
+ */
+export async function close(reference: object): Promise<void> {
+  const endpoint = endpointOf(reference);
+  if (endpoint === undefined) throw new DefinitionError('ERR_NOT_A_MONITOR', 'close(reference)', 'reference', reference === null ? 'null' : typeof reference);
+  await endpoint.close('it was closed');
 }

@@ -1,16 +1,21 @@
 import type { TransferListItem } from 'node:worker_threads';
-import { findMonitorClass } from '../decorators/monitor';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
-import { runtime } from '../runtime';
+import { observables } from '../observables';
+import { slot, thisThread } from '../runtime';
+import { ambientContext } from '../cancellation/current-token';
 import { passArguments } from '../shareability/boundary';
 import { MessageKind, type CallMessage, type CallResultMessage, type MonitorMarker, type StreamEventMessage } from '../threads/protocol';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import { decode, encode, encodeAll } from '../threads/serialize';
 import { appendCallerFrames, deserializeError } from '../threads/serialize-error';
+import { settleOutcome } from '../threads/outcome';
+import { endActor } from '../threads/actor-threads';
 import { transport } from '../threads/transport';
-import { callKey, type MonitorCall } from '../deadlock/monitor-call';
+import { callKey, callOf, newCallNumber, type MonitorCall } from '../deadlock/monitor-call';
 import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
-import type { MonitorEndpoint, Subscribable } from './monitor-endpoint';
+import { findMonitorClass } from './class-registry';
+import { exportTable } from './export-table';
+import type { MonitorEndpoint, StreamObserver, Subscribable } from './monitor-endpoint';
 import type { MethodMark, MonitorPlan } from './monitor-plan';
 import { createReference } from './reference';
 import { unawaitable } from './unawaitable-stream';
@@ -29,6 +34,53 @@ export interface PendingCall {
   /** The turn of this thread that made the call and waits for it, if one did. */
   readonly caller: MonitorCall | undefined;
 }
+
+/** Calls and subscriptions made from this thread to monitors on other threads, by call number, until they settle or end. */
+class CallTable {
+  readonly #calls = new Map<number, PendingCall>();
+  readonly #streams = new Map<number, StreamObserver>();
+
+  addCall(callId: number, pending: PendingCall): void {
+    this.#calls.set(callId, pending);
+  }
+
+  /** The call a reply settles, out of the table; undefined when it is not waiting (any more). */
+  takeCall(callId: number): PendingCall | undefined {
+    const pending = this.#calls.get(callId);
+    this.#calls.delete(callId);
+    return pending;
+  }
+
+  addStream(callId: number, observer: StreamObserver): void {
+    this.#streams.set(callId, observer);
+  }
+
+  stream(callId: number): StreamObserver | undefined {
+    return this.#streams.get(callId);
+  }
+
+  /** Ends a subscription on this side; true when it was still live. */
+  endStream(callId: number): boolean {
+    return this.#streams.delete(callId);
+  }
+}
+
+const callTable = slot('calls to other threads', () => new CallTable());
+
+/** References to monitors on other threads, by `thread:id`, held weakly, so that one monitor has one reference here. */
+class RemoteReferences {
+  readonly #byKey = new Map<string, WeakRef<object>>();
+
+  find(key: string): object | undefined {
+    return this.#byKey.get(key)?.deref();
+  }
+
+  add(key: string, reference: object): void {
+    this.#byKey.set(key, new WeakRef(reference));
+  }
+}
+
+const remoteReferences = slot('remote references', () => new RemoteReferences());
 
 export class RemoteMonitor implements MonitorEndpoint {
   readonly label: string;
@@ -63,11 +115,11 @@ export class RemoteMonitor implements MonitorEndpoint {
   #send(method: string, args: unknown[]): Promise<unknown> {
     const { message, transfer, caller } = this.#message(method, args);
     return new Promise((resolve, reject) => {
-      runtime.pendingCalls.set(message.callId, { resolve, reject, caller });
+      callTable().addCall(message.callId, { resolve, reject, caller });
       // A turn making the call waits for it: an edge of the wait-for graph, until the reply. Probes
       // coming back from the other thread must find the turn by its id.
       if (caller !== undefined && tracksWaits()) deadlockDetector().list(caller);
-      caller?.waitFor(callKey(runtime.threadId, message.callId), { thread: this.marker.thread, monitor: this.label, method: (this.plan.methods.get(method) as MethodMark).displayName });
+      caller?.waitFor(callKey(thisThread().id, message.callId), { thread: this.marker.thread, monitor: this.label, method: (this.plan.methods.get(method) as MethodMark).displayName });
       transport().send(this.marker.thread, { kind: MessageKind.Call, ...message }, transfer);
     });
   }
@@ -79,8 +131,7 @@ export class RemoteMonitor implements MonitorEndpoint {
    * Observable refuses to be awaited (see {@link unawaitable}).
    */
   stream(method: string, args: unknown[]): Subscribable {
-    const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-    const stream = streamAsObservable((observer) => {
+    const stream = observables('a stream monitor method').streamAsObservable((observer) => {
       let prepared: Prepared;
       try {
         prepared = this.#message(method, args);
@@ -89,34 +140,42 @@ export class RemoteMonitor implements MonitorEndpoint {
         return () => undefined;
       }
       const { message, transfer } = prepared;
-      runtime.pendingStreams.set(message.callId, observer);
+      callTable().addStream(message.callId, observer);
       transport().send(this.marker.thread, { kind: MessageKind.Subscribe, ...message }, transfer);
       return () => {
         // Still live: the owner must stop producing.
-        if (runtime.pendingStreams.delete(message.callId)) {
-          transport().send(this.marker.thread, { kind: MessageKind.Unsubscribe, to: this.marker.thread, from: runtime.threadId, callId: message.callId });
+        if (callTable().endStream(message.callId)) {
+          transport().send(this.marker.thread, { kind: MessageKind.Unsubscribe, to: this.marker.thread, from: thisThread().id, callId: message.callId });
         }
       };
     });
     return unawaitable(stream, this.#where(method));
   }
 
+  /** Closing a monitor of another thread ends its thread if that is an actor's: the main thread ends it, a worker asks the main thread. */
+  async close(why: string): Promise<void> {
+    const thread = this.marker.thread;
+    if (thisThread().id === 0) await endActor(thread, why);
+    else transport().send(0, { kind: MessageKind.CloseActor, thread });
+  }
+
   /** What a call or a subscription sends: checked, encoded arguments, and the caller's token, job and chain. */
   #message(method: string, args: unknown[]): Prepared {
     passArguments(this.#where(method), args);
-    const callId = runtime.nextCallId++;
+    const callId = newCallNumber();
     const transfer: TransferListItem[] = [];
     const encoded = encodeAll(args, transfer);
     // The call runs under the caller's token on the owner thread, which sees a cancel through shared memory.
-    const context = runtime.ambient.getStore();
+    const context = ambientContext();
     const token = context?.token ?? CancellationToken.none;
     const encodedToken = token.shared.memory === undefined ? undefined : encode(token, transfer);
     // Work a turn left running after it ended (a timer, a stream) still carries it: it waits for nothing.
-    const caller = context?.call?.state === 'running' ? context.call : undefined;
+    const call = callOf(context);
+    const caller = call?.state === 'running' ? call : undefined;
     return {
       message: {
         to: this.marker.thread,
-        from: runtime.threadId,
+        from: thisThread().id,
         callId,
         monitor: this.marker.id,
         label: this.label,
@@ -141,7 +200,7 @@ interface Prepared {
 
 /** Passes a stream's event to its subscriber on this thread; an error or the completion ends it. */
 export function settleStreamEvent(message: StreamEventMessage): void {
-  const observer = runtime.pendingStreams.get(message.callId);
+  const observer = callTable().stream(message.callId);
   if (observer === undefined) return;
   switch (message.event) {
     case 'next': {
@@ -150,8 +209,8 @@ export function settleStreamEvent(message: StreamEventMessage): void {
         value = decode(message.value);
       } catch (error) {
         // The producer must stop too: nobody here will take its values any more.
-        runtime.pendingStreams.delete(message.callId);
-        transport().send(message.from, { kind: MessageKind.Unsubscribe, to: message.from, from: runtime.threadId, callId: message.callId });
+        callTable().endStream(message.callId);
+        transport().send(message.from, { kind: MessageKind.Unsubscribe, to: message.from, from: thisThread().id, callId: message.callId });
         observer.error(error);
         return;
       }
@@ -159,42 +218,33 @@ export function settleStreamEvent(message: StreamEventMessage): void {
       break;
     }
     case 'error':
-      runtime.pendingStreams.delete(message.callId);
+      callTable().endStream(message.callId);
       observer.error(deserializeError(message.error));
       break;
     case 'complete':
-      runtime.pendingStreams.delete(message.callId);
+      callTable().endStream(message.callId);
       observer.complete();
   }
 }
 
 /** Settles a call of this thread when its reply arrives. */
 export function settleCall(message: CallResultMessage): void {
-  const pending = runtime.pendingCalls.get(message.callId);
+  const pending = callTable().takeCall(message.callId);
   if (pending === undefined) return;
-  runtime.pendingCalls.delete(message.callId);
-  pending.caller?.stopWaitingFor(callKey(runtime.threadId, message.callId));
-  if (message.ok) {
-    try {
-      pending.resolve(decode(message.value));
-    } catch (error) {
-      pending.reject(error);
-    }
-  } else {
-    pending.reject(deserializeError(message.error));
-  }
+  pending.caller?.stopWaitingFor(callKey(thisThread().id, message.callId));
+  settleOutcome(message, pending);
 }
 
 /** The reference for a marker that arrived: the local one for a monitor of this thread, else one remote reference per monitor. */
 export function reviveReference(marker: MonitorMarker): object {
-  if (marker.thread === runtime.threadId) {
-    return runtime.exportedMonitors.get(marker.id)?.reference ?? createReference(closedEndpoint(marker));
+  if (marker.thread === thisThread().id) {
+    return exportTable().find(marker.id)?.reference ?? createReference(closedEndpoint(marker));
   }
   const key = `${marker.thread}:${marker.id}`;
-  const known = runtime.remoteReferences.get(key)?.deref();
+  const known = remoteReferences().find(key);
   if (known !== undefined) return known;
   const reference = createReference(new RemoteMonitor(marker));
-  runtime.remoteReferences.set(key, new WeakRef(reference));
+  remoteReferences().add(key, reference);
   return reference;
 }
 
@@ -221,15 +271,16 @@ function unreachable(): never {
 }
 
 function closedEndpoint(marker: MonitorMarker): MonitorEndpoint {
-  const closed = () => new MonitorClosedError(marker.label, `it no longer exists on ${runtime.threadName}`);
+  const closed = () => new MonitorClosedError(marker.label, `it no longer exists on ${thisThread().name}`);
   const plan = planFor(marker);
   return {
     label: marker.label,
     plan,
     call: () => Promise.reject(closed()),
+    // It is gone already.
+    close: () => undefined,
     stream: (method) => {
-      const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-      const stream = streamAsObservable((observer) => {
+      const stream = observables('a stream monitor method').streamAsObservable((observer) => {
         observer.error(closed());
         return () => undefined;
       });

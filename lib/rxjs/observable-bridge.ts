@@ -1,13 +1,14 @@
 import type { Observable, Subscriber } from 'rxjs';
-import type { CancellationToken } from '../cancellation/cancellation-token';
-import type { MonitorEvent } from '../deadlock/wait-tracking';
 import { DefinitionError } from '../errors/definition-error';
-import type { StreamObserver } from '../monitor/monitor-endpoint';
+import type { StreamObserver } from '../types';
 
 /**
  * Where safethread meets rxjs: the one module that loads it, only when a feature that needs it is
  * used, so the core never depends on it. rxjs is an optional peer dependency: when it is not
  * installed, those features fail with a DefinitionError that says so, and nothing else notices.
+ *
+ * The core never imports this module either: it is the `ObservableBridge` (lib/types.ts) that the
+ * start-up files say how to load (lib/observables.ts), and is loaded when an Observable is first made.
  */
 
 /** What the Observables of streams are for, as the error names them when rxjs is missing. */
@@ -37,7 +38,7 @@ function resolvable(module: string): boolean {
 }
 
 /** The token as an Observable: emits the reason once, when cancelled, then completes. */
-export function tokenAsObservable(token: CancellationToken): Observable<unknown> {
+export function tokenAsObservable(token: { onCancel(callback: (reason: unknown) => void): () => void }): Observable<unknown> {
   const { Observable } = rxjs('CancellationToken.asObservable()');
   return new Observable<unknown>((subscriber) =>
     token.onCancel((reason) => {
@@ -48,13 +49,9 @@ export function tokenAsObservable(token: CancellationToken): Observable<unknown>
 }
 
 /** This thread's monitor events as an Observable: listens while subscribed. */
-export function monitorEventsAsObservable(listeners: Set<(event: MonitorEvent) => void>): Observable<MonitorEvent> {
+export function monitorEventsAsObservable<E>(listen: (listener: (event: E) => void) => () => void): Observable<E> {
   const { Observable } = rxjs('monitorEvents()');
-  return new Observable<MonitorEvent>((subscriber) => {
-    const listener = (event: MonitorEvent) => subscriber.next(event);
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  });
+  return new Observable<E>((subscriber) => listen((event: E) => subscriber.next(event)));
 }
 
 /** A stream call as an Observable: `start` runs for each subscription and returns its teardown. */

@@ -4,9 +4,11 @@ import { CancellationToken } from '../cancellation/cancellation-token';
 import { BranchError } from '../errors/branch-error';
 import { CancelledError, TimeoutError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
-import { runtime } from '../runtime';
+import { observables } from '../observables';
+import { ambientContext, runInContext } from '../cancellation/current-token';
 import { passArguments } from '../shareability/boundary';
 import { childRunner } from '../threads/child-runner';
+import { loadingModule } from '../threads/loading-module';
 import { warnTopLevelStart } from '../threads/top-level-start-warning';
 import { describeWork, type Child } from './child';
 import type { StreamObserver } from '../monitor/monitor-endpoint';
@@ -116,9 +118,9 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   if (typeof body !== 'function') {
     throw new DefinitionError('ERR_INVALID_OPTION', 'branch', 'body', 'a function that adds children', typeof body);
   }
-  if (runtime.loadingModule !== undefined) warnTopLevelStart('a branch');
+  if (loadingModule() !== undefined) warnTopLevelStart('a branch');
   const graceMs = options.graceMs ?? 1000;
-  const outer = runtime.ambient.getStore();
+  const outer = ambientContext();
   // The pool job this branch runs in, if any: its children are that job's, and it waits for them.
   const job = outer?.job;
   const scope = new CancellationSource(outer?.token);
@@ -220,12 +222,11 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
         // its result rejects and the branch settles, while the function itself is left to finish.
         let abandon: (why: string) => void = () => {};
         const abandoned = new Promise<never>((_, reject) => (abandon = (why) => reject(new CancelledError(why, 'a local child'))));
-        const ran = runtime.ambient.run({ token, job, call: outer?.call }, async () => await fn(...args)) as Promise<never>;
+        const ran = runInContext({ token, job, call: outer?.call }, async () => await fn(...args)) as Promise<never>;
         return { result: Promise.race([ran, abandoned]), terminate: abandon };
       }),
     results: () => {
-      const { streamAsObservable } = require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge');
-      return streamAsObservable((observer) => {
+      return observables('children.results()').streamAsObservable((observer) => {
         for (const entry of finished) observer.next(entry);
         if (closed) {
           observer.complete();
@@ -246,7 +247,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   try {
     if (scope.token.cancelled) throw toCancelledError(scope.token.reason);
     try {
-      await runtime.ambient.run({ token: scope.token, job, call: outer?.call }, async () => body(children));
+      await runInContext({ token: scope.token, job, call: outer?.call }, async () => body(children));
     } catch (error) {
       // The body's own reaction to the branch being cancelled is not a failure either.
       if (!(scope.token.cancelled && isCancellation(error))) fail(error);

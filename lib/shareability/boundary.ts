@@ -1,6 +1,6 @@
 import { ShareabilityError } from '../errors/shareability-error';
-import { findViolation, isTransfer } from './check';
-import { receiveTransfer } from './transfer';
+import { findViolation } from './check';
+import { isTransfer, receiveTransfer } from './transfer';
 
 /**
  * The border a value crosses on its way into or out of a monitor call: it is checked, and a

@@ -1,5 +1,9 @@
 import { types } from 'node:util';
-import { runtime } from '../runtime';
+import { knownObjects } from './known-objects';
+import { shareableClasses } from './shareable-classes';
+import { isTransferMarker } from './transfer';
+import { verifiedValues } from './verified-values';
+import { withArticle } from './with-article';
 
 /**
  * The shareability rules: which values may cross between threads.
@@ -36,13 +40,8 @@ export function findViolation(value: unknown, wholeValue = true): Violation | un
   if (typeof value !== 'object' || value === null) {
     return typeof value === 'function' || typeof value === 'symbol' ? violationOfPrimitive(value, '') : undefined;
   }
-  if (runtime.verifiedShareable.has(value)) return undefined;
+  if (verifiedValues().has(value)) return undefined;
   return new ShareabilityWalk(wholeValue).check(value);
-}
-
-/** Whether a value is a `transfer()` marker. */
-export function isTransfer(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && runtime.transfers.has(value);
 }
 
 class ShareabilityWalk {
@@ -59,8 +58,9 @@ class ShareabilityWalk {
   check(value: object): Violation | undefined {
     const found = this.#visit(value);
     if (found !== undefined) return found;
-    for (const object of this.#seen) runtime.verifiedShareable.add(object);
-    if (!this.#special) runtime.plainDataSizes.set(value, this.#size);
+    const verified = verifiedValues();
+    for (const object of this.#seen) verified.add(object);
+    if (!this.#special) verified.addPlainData(value, this.#size);
     return undefined;
   }
 
@@ -70,18 +70,19 @@ class ShareabilityWalk {
     }
     // A frozen cycle is fine: the object is checked where it was first met.
     if (this.#seen.has(value)) return undefined;
-    if (runtime.verifiedShareable.has(value)) {
+    const verified = verifiedValues();
+    if (verified.has(value)) {
       // A part verified earlier may hold references; only one known to be plain data keeps the whole plain.
-      const size = runtime.plainDataSizes.get(value);
+      const size = verified.plainDataSize(value);
       if (size === undefined) this.#special = true;
       else this.#size += size;
       return undefined;
     }
-    if (runtime.references.has(value) || runtime.selfProtecting.has(value)) {
+    if (knownObjects().isSelfProtecting(value)) {
       this.#special = true;
       return this.#accept(value);
     }
-    if (runtime.transfers.has(value)) {
+    if (isTransferMarker(value)) {
       return this.#segments.length === 0 && this.wholeValue
         ? undefined
         : this.#violation(value, 'a transfer() marker inside another value', 'pass transfer(buffer) as a whole argument or result');
@@ -103,15 +104,22 @@ class ShareabilityWalk {
     }
     const builtin = neverShareable(value);
     if (builtin !== undefined) return this.#violation(value, `${withArticle(builtin)} (not shareable even when frozen)`, fixFor(builtin));
-    if (runtime.monitorInstances.has(value)) {
+    if (knownObjects().isMonitorInstance(value)) {
       return this.#violation(value, 'a monitor instance itself (`this` inside a monitor)', 'the instance never leaves its monitor; pass a monitor reference instead');
     }
 
     const prototype = Object.getPrototypeOf(value) as object | null;
     if (Array.isArray(value) && isArrayPrototype(prototype)) return this.#visitArray(value);
     if (isPlainPrototype(prototype)) return this.#visitRecord(value, 'object');
-    const shareable = runtime.shareablePlans.get((prototype as { constructor?: Function }).constructor as Function);
-    if (shareable !== undefined && shareable.decorated === (prototype as { constructor?: Function }).constructor) {
+    const constructor = (prototype as { constructor?: Function }).constructor as Function;
+    const shareable = shareableClasses().planOf(constructor);
+    if (shareable !== undefined && shareable.original === constructor && shareable.decorated !== constructor && !Object.isFrozen(value)) {
+      // Built inside its own class body by a compiler that binds the class's name there before the
+      // decorator replaced it (esbuild with TC39 decorators, swc with legacy ones): the decorator
+      // never froze it, so it is frozen here, before it can cross, and its fields judged as usual.
+      Object.freeze(value);
+    }
+    if (shareable !== undefined && (shareable.decorated === constructor || shareable.original === constructor)) {
       if (!Object.isFrozen(value)) {
         return this.#violation(value, `a ${shareable.className} still under construction`, `a @shareable instance may cross threads once its constructor has returned`);
       }
@@ -259,9 +267,4 @@ export function formatPath(segments: readonly PathSegment[]): string {
     else path += IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`;
   }
   return path;
-}
-
-/** `a Map`, `an Error`, `an Int32Array`, `a Uint8Array`: the article as the name is spoken. */
-export function withArticle(name: string): string {
-  return /^[AEIO]/i.test(name) || /^U(?!int|n[iu])/i.test(name) ? `an ${name}` : `a ${name}`;
 }

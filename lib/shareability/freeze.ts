@@ -1,8 +1,10 @@
 import { types } from 'node:util';
 import { ShareabilityError } from '../errors/shareability-error';
-import { runtime } from '../runtime';
 import type { Immutable } from '../types';
 import { findViolation, isArrayPrototype, isPlainPrototype } from './check';
+import { knownObjects } from './known-objects';
+import { isTransferMarker } from './transfer';
+import { verifiedValues } from './verified-values';
 
 /**
  * Deep-freezes `value` in place and returns it, typed {@link Immutable}, ready to cross threads.
@@ -34,9 +36,9 @@ export function freeze<T>(value: T): Immutable<T> {
  */
 export function freezeDeeply(value: unknown, seen: Set<object>, cloned = false): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return;
-  if (runtime.verifiedShareable.has(value) || runtime.references.has(value) || runtime.selfProtecting.has(value)) return;
+  if (verifiedValues().has(value) || knownObjects().isSelfProtecting(value)) return;
   // Proxies would run traps, views over memory cannot be frozen, markers are checked elsewhere.
-  if (types.isProxy(value) || ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value) || runtime.transfers.has(value)) return;
+  if (types.isProxy(value) || ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value) || isTransferMarker(value)) return;
   seen.add(value);
   const prototype = Object.getPrototypeOf(value) as object | null;
   const plain = isPlainPrototype(prototype) || (Array.isArray(value) && isArrayPrototype(prototype));

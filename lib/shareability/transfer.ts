@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { ShareabilityError } from '../errors/shareability-error';
-import { runtime } from '../runtime';
-import { withArticle } from './check';
+import { slot } from '../runtime';
+import { withArticle } from './with-article';
 
 /**
  * Marks an `ArrayBuffer` to be moved, not copied, to the receiver of a monitor call (as a whole
@@ -28,8 +28,18 @@ export function transfer<T extends ArrayBuffer>(buffer: T): T {
     );
   }
   const marker = Object.freeze(Object.create(null) as object);
-  runtime.transfers.set(marker, { buffer, used: false });
+  transferMarkers().add(marker, buffer);
   return marker as T;
+}
+
+/** Whether a value is a `transfer()` marker. */
+export function isTransfer(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && isTransferMarker(value);
+}
+
+/** Whether an object is a `transfer()` marker (telling nothing about the object when it is not). */
+export function isTransferMarker(object: object): boolean {
+  return transferMarkers().has(object);
 }
 
 /**
@@ -37,11 +47,33 @@ export function transfer<T extends ArrayBuffer>(buffer: T): T {
  * A marker moves its buffer once.
  */
 export function receiveTransfer(marker: object, where: string): ArrayBuffer {
-  const state = runtime.transfers.get(marker);
-  if (state === undefined || state.used || isDetached(state.buffer)) throw new ShareabilityError('ERR_TRANSFER_USED', where);
-  state.used = true;
-  return structuredClone(state.buffer, { transfer: [state.buffer] });
+  const buffer = transferMarkers().take(marker);
+  if (buffer === undefined) throw new ShareabilityError('ERR_TRANSFER_USED', where);
+  return structuredClone(buffer, { transfer: [buffer] });
 }
+
+/** The markers made by `transfer(buffer)` on this thread, and whether each has moved its buffer yet. */
+class TransferMarkers {
+  readonly #markers = new WeakMap<object, { readonly buffer: ArrayBuffer; used: boolean }>();
+
+  add(marker: object, buffer: ArrayBuffer): void {
+    this.#markers.set(marker, { buffer, used: false });
+  }
+
+  has(value: object): boolean {
+    return this.#markers.has(value);
+  }
+
+  /** The buffer a marker moves, the first time it is asked and only while the buffer is still there; else undefined. */
+  take(marker: object): ArrayBuffer | undefined {
+    const state = this.#markers.get(marker);
+    if (state === undefined || state.used || isDetached(state.buffer)) return undefined;
+    state.used = true;
+    return state.buffer;
+  }
+}
+
+const transferMarkers = slot('transfer markers', () => new TransferMarkers());
 
 /** Whether a buffer's bytes were already moved away (Node 20 has no `ArrayBuffer.prototype.detached`). */
 export function isDetached(buffer: ArrayBuffer): boolean {

@@ -2,11 +2,10 @@ import type { TransferListItem } from 'node:worker_threads';
 import { CancellationSource } from '../cancellation/cancellation-source';
 import type { CancellationToken } from '../cancellation/cancellation-token';
 import { CancelledError } from '../errors/cancelled-error';
-import { runtime } from '../runtime';
-import { childRunner } from './child-runner';
+import type { ChildRunner } from './child-runner';
 import { MessageKind, type Outcome, type RunChildMessage, type TerminateChildMessage } from './protocol';
+import { failure } from './outcome';
 import { decode, decodeAll, encode } from './serialize';
-import { serializeError } from './serialize-error';
 import { router } from './transport';
 
 /**
@@ -20,12 +19,18 @@ const ORPHAN_GRACE_MS = 1000;
 export class ChildRequests {
   /** By requesting thread, then by that thread's own id for the child. */
   readonly #byThread = new Map<number, Map<number, { readonly id: number; readonly source: CancellationSource }>>();
+  /** The pool that runs the children (threads/child-runner.ts, which made this record). */
+  readonly #runner: () => ChildRunner;
+
+  constructor(runner: () => ChildRunner) {
+    this.#runner = runner;
+  }
 
   serve(threadId: number, message: RunChildMessage | TerminateChildMessage): void {
     const children = this.#childrenOf(threadId);
     if (message.kind === MessageKind.TerminateChild) {
       const child = children.get(message.id);
-      if (child !== undefined) childRunner().terminate(child.id, message.why);
+      if (child !== undefined) this.#runner().terminate(child.id, message.why);
       return;
     }
     let settled = false;
@@ -41,10 +46,10 @@ export class ChildRequests {
       args = decodeAll(message.args);
       source = new CancellationSource(decode(message.token) as CancellationToken);
     } catch (error) {
-      settle({ ok: false, error: serializeError(error, runtime.threadName) });
+      settle(failure(error));
       return;
     }
-    const id = childRunner().submit({
+    const id = this.#runner().submit({
       name: message.name,
       spec: message.spec,
       args,
@@ -55,10 +60,10 @@ export class ChildRequests {
         try {
           settle({ ok: true, value: encode(value, transfer) }, transfer);
         } catch (error) {
-          settle({ ok: false, error: serializeError(error, runtime.threadName) });
+          settle(failure(error));
         }
       },
-      reject: (error) => settle({ ok: false, error: serializeError(error, runtime.threadName) }),
+      reject: (error) => settle(failure(error)),
     });
     // The child may already have settled (cancelled before it was queued): then there is nothing to keep.
     if (settled) source.dispose();
@@ -72,9 +77,16 @@ export class ChildRequests {
   orphan(threadId: number, why: string): void {
     const children = this.#byThread.get(threadId);
     this.#byThread.delete(threadId);
-    for (const { id, source } of children?.values() ?? []) {
+    if (children === undefined) return;
+    // Only a child still running after the grace is ended, and on the pool that runs it: pool job
+    // ids start again in a new pool, so a bare id could by then name someone else's child.
+    const runner = this.#runner();
+    for (const [key, { id, source }] of children) {
       source.cancel(new CancelledError(why, 'a child whose branch is gone'));
-      setTimeout(() => childRunner().terminate(id, `it was orphaned and did not stop within ${ORPHAN_GRACE_MS} ms`), ORPHAN_GRACE_MS).unref();
+      const endIfRunning = () => {
+        if (children.has(key)) runner.terminate(id, `it was orphaned and did not stop within ${ORPHAN_GRACE_MS} ms`);
+      };
+      setTimeout(endIfRunning, ORPHAN_GRACE_MS).unref();
     }
   }
 
@@ -86,9 +98,4 @@ export class ChildRequests {
     }
     return children;
   }
-}
-
-/** The main thread's record of workers' children, made on first use. */
-export function childRequests(): ChildRequests {
-  return (runtime.childRequests ??= new ChildRequests());
 }

@@ -1,6 +1,8 @@
 import { isMainThread } from 'node:worker_threads';
-import { runtime } from '../runtime';
+import { slot } from '../runtime';
+import { ChildRequests } from './child-requests';
 import { PoolClient } from './pool-client';
+import { configuration } from './pool-options';
 import { ThreadPool } from './pool';
 import type { CancellationToken } from '../cancellation/cancellation-token';
 import type { TaskSpec } from './protocol';
@@ -37,9 +39,63 @@ export interface ChildRunner {
   blocked(job: number, delta: 1 | -1): void;
 }
 
-
-
 /** This thread's runner of children, made on first use. */
 export function childRunner(): ChildRunner {
-  return (runtime.pool ??= isMainThread ? new ThreadPool(runtime.poolOptions) : new PoolClient());
+  return children().runner();
 }
+
+/** The runner of children, if this thread has one now. */
+export function currentChildRunner(): ChildRunner | undefined {
+  return children().current;
+}
+
+/** `shutdown()`: the runner is forgotten, so that the next branch starts a new pool; returns it, to be closed. */
+export function retireChildRunner(): ChildRunner | undefined {
+  return children().retire();
+}
+
+/** The main thread's record of workers' children, made when a worker first asks for one. */
+export function childRequests(): ChildRequests {
+  return children().requests();
+}
+
+/** A thread that may have asked for children ended (main thread): they are orphans now. */
+export function orphanChildrenOf(threadId: number, why: string): void {
+  children().orphan(threadId, why);
+}
+
+/**
+ * This thread's children on threads: the runner of its branches' children and, on the main thread,
+ * the record of workers' children. Both live here because they reach each other: the record runs
+ * its children on the runner, and the pool tells the record when a thread ends; each is handed the
+ * other's function, so neither module imports the other.
+ */
+class ChildrenOnThreads {
+  #runner: ChildRunner | undefined = undefined;
+  #requests: ChildRequests | undefined = undefined;
+
+  runner(): ChildRunner {
+    return (this.#runner ??= isMainThread ? new ThreadPool(configuration().options, orphanChildrenOf) : new PoolClient());
+  }
+
+  get current(): ChildRunner | undefined {
+    return this.#runner;
+  }
+
+  retire(): ChildRunner | undefined {
+    const runner = this.#runner;
+    this.#runner = undefined;
+    return runner;
+  }
+
+  requests(): ChildRequests {
+    return (this.#requests ??= new ChildRequests(childRunner));
+  }
+
+  /** Only a record that exists has children to orphan. */
+  orphan(threadId: number, why: string): void {
+    this.#requests?.orphan(threadId, why);
+  }
+}
+
+const children = slot('children on threads', () => new ChildrenOnThreads());

@@ -1,9 +1,10 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { closestName } from '../errors/closest-name';
 import { DefinitionError } from '../errors/definition-error';
-import { runtime } from '../runtime';
+import { closeAllActors } from './actor-threads';
+import { currentChildRunner, retireChildRunner } from './child-runner';
 import { ThreadPool } from './pool';
-import { closeAllActors } from './spawn';
+import { configuration } from './pool-options';
 
 /**
  * How the worker pool runs, set by the user: `configure` and `shutdown`.
@@ -60,8 +61,9 @@ export interface PoolOptions {
 export function configure(options: PoolOptions): void {
   checkOptions(options);
   const execArgv = options.execArgv === undefined ? {} : { execArgv: Object.freeze([...options.execArgv]) };
-  runtime.poolOptions = { ...runtime.poolOptions, ...options, ...execArgv };
-  if (runtime.pool instanceof ThreadPool) runtime.pool.reconfigure(options);
+  configuration().update({ ...options, ...execArgv });
+  const runner = currentChildRunner();
+  if (runner instanceof ThreadPool) runner.reconfigure(options);
 }
 
 interface OptionRule {
@@ -120,7 +122,6 @@ function describe(value: unknown): string {
  * ```
  */
 export async function shutdown(): Promise<void> {
-  const current = runtime.pool;
-  runtime.pool = undefined;
+  const current = retireChildRunner();
   await Promise.all([current instanceof ThreadPool ? current.close() : undefined, closeAllActors()]);
 }

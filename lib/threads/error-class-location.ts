@@ -1,7 +1,8 @@
 import { isAbsolute, sep } from 'node:path';
 import { types } from 'node:util';
-import { runtime } from '../runtime';
+import { slot } from '../runtime';
 import { loadModule } from './module-loader';
+import type { ErrorClassLocation } from './wire-types';
 
 /**
  * Where a user's error class is found on another thread.
@@ -20,16 +21,8 @@ import { loadModule } from './module-loader';
  * as before, as an `Error` named after the class.
  */
 
-/** The module that exports an error class, as carried in a serialized error. */
-export interface ErrorClassLocation {
-  /** The module's file, as `require.cache` names it (an absolute path). */
-  readonly file: string;
-  /** The export that holds the class; absent when the module's `exports` is the class itself. */
-  readonly exportName?: string;
-}
-
-/** What one thread learned about error classes (`runtime.errorClasses`). */
-export interface ErrorClasses {
+/** What one thread learned about error classes. */
+interface ErrorClasses {
   /** Each class met here, and the module that exports it (`null`: no loaded module does). */
   readonly locations: WeakMap<Function, ErrorClassLocation | null>;
   /** The classes known here by identity, by location: preferred to anything found by loading. */
@@ -82,9 +75,8 @@ export function findErrorClass(location: ErrorClassLocation): Function | undefin
   });
 }
 
-function errorClasses(): ErrorClasses {
-  return (runtime.errorClasses ??= { locations: new WeakMap(), byLocation: new Map(), unresolved: new Set() });
-}
+/** This thread's error classes, made on first use; only this module reads and writes them. */
+const errorClasses = slot<ErrorClasses>('error classes', () => ({ locations: new WeakMap(), byLocation: new Map(), unresolved: new Set() }));
 
 function keyOf(location: ErrorClassLocation): string {
   return location.exportName === undefined ? location.file : `${location.file}#${location.exportName}`;

@@ -1,8 +1,8 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { ChildJob, ChildRunner } from './child-runner';
 import { MessageKind, type ChildSettledMessage } from './protocol';
-import { decode, encode, encodeAll } from './serialize';
-import { deserializeError } from './serialize-error';
+import { settleOutcome } from './outcome';
+import { encode, encodeAll } from './serialize';
 import { transport } from './transport';
 
 /**
@@ -37,14 +37,6 @@ export class PoolClient implements ChildRunner {
     const job = this.#jobs.get(message.id);
     if (job === undefined) return;
     this.#jobs.delete(message.id);
-    if (!message.ok) {
-      job.reject(deserializeError(message.error, job.origin?.stack));
-      return;
-    }
-    try {
-      job.resolve(decode(message.value));
-    } catch (error) {
-      job.reject(error);
-    }
+    settleOutcome(message, job, job.origin?.stack);
   }
 }

@@ -2,34 +2,22 @@ import { availableParallelism } from 'node:os';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { CancelledError } from '../errors/cancelled-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
-import { childRequests } from './child-requests';
 import type { ChildJob, ChildRunner } from './child-runner';
 import type { PoolOptions } from './configure';
-import { MessageKind, unknownMessage, type ToMain } from './protocol';
-import { decode, encode, encodeAll } from './serialize';
-import { deserializeError } from './serialize-error';
-import { serveSpawnMessage } from './spawn';
+import { NEW_THREAD, placeChild } from './placement';
+import { settleOutcome } from './outcome';
+import { MessageKind, type Outcome, type TaskSettledMessage } from './protocol';
+import { encode, encodeAll } from './serialize';
 import { startWorker } from './start-worker';
 import { router } from './transport';
 
 /**
  * The pool of worker threads that runs branch children, for every thread of the process.
  *
- * Workers start lazily. A child goes, in this order of preference:
- * 1. to an idle thread;
- * 2. to a new thread, while fewer than `threads` threads do work (threads whose children all
- *    wait do not count, so nesting never starves), and never more than {@link THREAD_CAP_FACTOR}
- *    times `threads` in all (threads that serve monitors, which work like actors, aside);
- * 3. at that cap, to the thread of one of its ancestors whose children all wait (for a nested
- *    branch, or a monitor call that runs one): it runs there once that ancestor awaits. Such a
- *    thread only ever holds one family of children, so ending it never harms another branch.
- * A thread that serves monitors to other threads takes no children, so no CPU-bound child can
- * stall calls to its monitors. A worker holds the process open exactly while it runs something;
- * an idle one retires after `idleTimeoutMs`, unless it serves monitors.
+ * Workers start lazily; where each child goes is placement.ts's decision. A worker holds the
+ * process open exactly while it runs something; an idle one retires after `idleTimeoutMs`,
+ * unless it serves monitors to other threads.
  */
-
-/** However deep the nesting, the pool never starts more than this many times `threads` threads. */
-const THREAD_CAP_FACTOR = 4;
 
 interface PoolThread {
   readonly worker: Worker;
@@ -63,8 +51,12 @@ export class ThreadPool implements ChildRunner {
   #nextThreadNumber = 1;
   #closed = false;
 
-  constructor(options: PoolOptions) {
+  /** Tells the record of workers' children that a thread which may have asked for some ended (threads/child-runner.ts). */
+  readonly #orphanChildrenOf: (threadId: number, why: string) => void;
+
+  constructor(options: PoolOptions, orphanChildrenOf: (threadId: number, why: string) => void) {
     this.#options = options;
+    this.#orphanChildrenOf = orphanChildrenOf;
   }
 
   /** How many worker threads the pool has now. */
@@ -134,13 +126,8 @@ export class ThreadPool implements ChildRunner {
   }
 
   #placeFor(record: JobRecord): PoolThread | undefined {
-    const idle = this.#threads.find((thread) => thread.jobs.size === 0 && !thread.hosting) ?? this.#startThread();
-    if (idle !== undefined) return idle;
-    for (let ancestor = record.parent; ancestor !== undefined; ancestor = ancestor.parent) {
-      const thread = ancestor.thread;
-      if (thread !== undefined && allWaiting(thread)) return thread;
-    }
-    return undefined;
+    const place = placeChild(record, this.#threads, this.#options.threads ?? availableParallelism());
+    return place === NEW_THREAD ? this.#startThread() : place;
   }
 
   #run(record: JobRecord, thread: PoolThread): void {
@@ -159,14 +146,11 @@ export class ThreadPool implements ChildRunner {
     }
   }
 
-  #startThread(): PoolThread | undefined {
-    const limit = this.#options.threads ?? availableParallelism();
-    const working = this.#threads.filter((thread) => !thread.hosting);
-    if (working.filter(countsAgainstLimit).length >= limit || working.length >= limit * THREAD_CAP_FACTOR) return undefined;
+  #startThread(): PoolThread {
     const name = `thread ${this.#nextThreadNumber++}`;
     const worker = startWorker(name, this.#options.resourceLimits);
     const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false };
-    router().attach(worker, name, (message) => this.#onMessage(thread, message));
+    router().attach(worker, name);
     let crash: Error | undefined;
     worker.on('error', (error) => (crash = error));
     worker.on('exit', (code) => this.#lost(thread, crash !== undefined ? `uncaught ${crash.name}: ${crash.message}` : `it exited with code ${code}`, crash));
@@ -174,30 +158,24 @@ export class ThreadPool implements ChildRunner {
     return thread;
   }
 
-  #onMessage(thread: PoolThread, message: ToMain): void {
-    switch (message.kind) {
-      case MessageKind.TaskSettled: {
-        const record = thread.jobs.get(message.id);
-        if (record !== undefined) this.#finish(record, message.ok ? { ok: true, value: message.value } : message, true);
-        break;
-      }
-      case MessageKind.RunChild:
-      case MessageKind.TerminateChild:
-        childRequests().serve(thread.threadId, message);
-        break;
-      case MessageKind.Hosting:
-        thread.hosting = true;
-        if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-        // It takes no more children: one that was counting on it may start elsewhere now.
-        this.#dispatch();
-        break;
-      case MessageKind.Spawn:
-      case MessageKind.CloseActor:
-        serveSpawnMessage(thread.threadId, message);
-        break;
-      default:
-        unknownMessage(message);
-    }
+  /** A child finished on the pool thread `threadId`. */
+  taskSettled(threadId: number, message: TaskSettledMessage): void {
+    const record = this.#threadOf(threadId)?.jobs.get(message.id);
+    if (record !== undefined) this.#finish(record, message.ok ? { ok: true, value: message.value } : message, true);
+  }
+
+  /** The thread `threadId` serves monitors to other threads now: if it is one of the pool's, it takes no more children and never retires. */
+  hosting(threadId: number): void {
+    const thread = this.#threadOf(threadId);
+    if (thread === undefined) return;
+    thread.hosting = true;
+    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+    // It takes no more children: one that was counting on it may start elsewhere now.
+    this.#dispatch();
+  }
+
+  #threadOf(threadId: number): PoolThread | undefined {
+    return this.#threads.find((thread) => thread.threadId === threadId);
   }
 
   /**
@@ -211,8 +189,9 @@ export class ThreadPool implements ChildRunner {
     const thread = record.thread;
     if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) this.#idle(thread);
     try {
-      if (outcome.ok) record.job.resolve(fromThread ? decode(outcome.value as Parameters<typeof decode>[0]) : outcome.value);
-      else record.job.reject(fromThread ? deserializeError(outcome.error as Parameters<typeof deserializeError>[0], record.job.origin?.stack) : outcome.error);
+      if (fromThread) settleOutcome(outcome as Outcome, record.job, record.job.origin?.stack);
+      else if (outcome.ok) record.job.resolve(outcome.value);
+      else record.job.reject(outcome.error);
     } catch (error) {
       record.job.reject(error);
     }
@@ -232,7 +211,7 @@ export class ThreadPool implements ChildRunner {
     if (index >= 0) this.#threads.splice(index, 1);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, `its thread crashed: ${how}`);
-    childRequests().orphan(thread.threadId, `the thread of the branch that added it crashed: ${how}`);
+    this.#orphanChildrenOf(thread.threadId, `the thread of the branch that added it crashed: ${how}`);
     for (const record of [...thread.jobs.values()]) {
       this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${how} (on ${thread.name})`, cause === undefined ? undefined : { cause }) });
     }
@@ -245,19 +224,8 @@ export class ThreadPool implements ChildRunner {
     this.#threads.splice(index, 1);
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     router().detach(thread.threadId, why);
-    childRequests().orphan(thread.threadId, `the thread of the branch that added it was ended: ${why}`);
+    this.#orphanChildrenOf(thread.threadId, `the thread of the branch that added it was ended: ${why}`);
     for (const record of [...thread.jobs.values()]) this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });
     await thread.worker.terminate();
   }
-}
-
-/** A thread whose every child waits, for its own children or on a channel. */
-function allWaiting(thread: PoolThread): boolean {
-  for (const record of thread.jobs.values()) if (record.waitingOn === 0 && record.blockedOn === 0) return false;
-  return thread.jobs.size > 0;
-}
-
-/** A thread that occupies a core: it runs a child that is not waiting, or it is idle and may take one. */
-function countsAgainstLimit(thread: PoolThread): boolean {
-  return thread.jobs.size === 0 || !allWaiting(thread);
 }

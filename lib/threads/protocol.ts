@@ -1,9 +1,5 @@
 import type { DeadlockStep } from '../errors/deadlock-error';
-import type { ProbePath } from '../deadlock/detector';
-import type { MonitorState } from '../deadlock/monitor-dump';
-import type { SerializedError } from './serialize-error';
-import type { TaskLocation } from './task';
-import type { TypeScriptLoaderName } from './typescript-loader';
+import type { MonitorState, ProbePath, SerializedError, TaskLocation, TypeScriptLoaderName } from './wire-types';
 
 /**
  * The messages between threads: kinds and shapes only, no logic.
@@ -120,8 +116,11 @@ export type Encoded =
 
 export interface Special {
   readonly path: readonly (string | number)[];
-  readonly marker: MonitorMarker | ShareableMarker | TokenMarker | ChannelMarker;
+  readonly marker: SpecialMarker;
 }
+
+/** What stands for a value that structured clone cannot carry; each kind has its codec (see codec-registry.ts). */
+export type SpecialMarker = MonitorMarker | ShareableMarker | TokenMarker | ChannelMarker;
 
 export interface RunTaskMessage {
   readonly kind: typeof MessageKind.RunTask;

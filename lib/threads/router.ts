@@ -1,11 +1,10 @@
 import type { Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
-import { dropCallsFrom, receiveMonitorMessage } from '../monitor/monitor-messages';
-import { runtime } from '../runtime';
-import { callKey } from '../deadlock/monitor-call';
+import { thisThread } from '../runtime';
 import { BatchedPort, receiveBatch } from './batched-port';
-import { MessageKind, type CallMessage, type SubscribeMessage, type ToMain, type ToWorker } from './protocol';
+import { callKey } from './call-key';
+import { MessageKind, type CallMessage, type SubscribeMessage, type ThreadGoneMessage, type ToMain, type ToWorker } from './protocol';
 import { serializeError } from './serialize-error';
 import type { Transport } from './transport';
 
@@ -16,13 +15,21 @@ import type { Transport } from './transport';
  * to a thread that is gone is answered at once. No call is ever left waiting on a dead thread.
  *
  * It also keeps a worker referenced (holding the process open) exactly while someone waits on it.
+ *
+ * It forwards and tracks only: what a message for the main thread itself does (whoever sent it)
+ * is up to the receiver the main thread's start-up gives it (threads/main-thread.ts).
  */
+
+/** What reaches the main thread itself: messages from workers, and the router's word that a thread ended. */
+export type MainThreadMessage = ToMain | ThreadGoneMessage;
+
+/** Handles a message that reached the main thread; `from` is the worker it came from, or the main thread for its own (and the router's). */
+export type Receiver = (message: MainThreadMessage, from: number) => void;
+
 interface Link {
   readonly worker: Worker;
   readonly name: string;
   readonly port: BatchedPort<ToWorker>;
-  /** Messages for the main thread itself that are not calls: the pool's or the actors'. */
-  readonly onMessage: (message: ToMain) => void;
   /** What callers wait for from this thread: calls in flight and live streams, by {@link callKey}. */
   readonly requests: Map<number, Request>;
   /** How many waits hold this worker: it is referenced while any does. */
@@ -33,13 +40,18 @@ export class Router implements Transport {
   readonly #links = new Map<number, Link>();
   /** Threads that ended, and why, to answer late calls. */
   readonly #gone = new Map<number, string>();
+  readonly #receiveHere: Receiver;
 
-  attach(worker: Worker, name: string, onMessage: (message: ToMain) => void): void {
+  /** @param receiveHere - what the main thread does with a message for itself */
+  constructor(receiveHere: Receiver) {
+    this.#receiveHere = receiveHere;
+  }
+
+  attach(worker: Worker, name: string): void {
     const link: Link = {
       worker,
       name,
       port: new BatchedPort<ToWorker>(worker, (message, error) => this.#undeliverable(worker.threadId, message, error)),
-      onMessage,
       requests: new Map(),
       holds: 0,
     };
@@ -60,7 +72,7 @@ export class Router implements Transport {
       for (const [key, request] of other.requests) if (request.from === threadId) this.#forget(other, key);
       other.port.send({ kind: MessageKind.ThreadGone, thread: threadId, why });
     }
-    dropCallsFrom(threadId, why);
+    this.#receiveHere({ kind: MessageKind.ThreadGone, thread: threadId, why }, thisThread().id);
     if (link === undefined) return;
     for (const request of link.requests.values()) this.#answer(request, new MonitorClosedError(request.label, why), true);
     link.requests.clear();
@@ -86,8 +98,8 @@ export class Router implements Transport {
   }
 
   send(to: number, message: ToMain | ToWorker, transfer?: readonly TransferListItem[]): void {
-    if (to === runtime.threadId) {
-      this.#deliverHere(message as ToMain);
+    if (to === thisThread().id) {
+      this.#receiveHere(message as ToMain, thisThread().id);
       return;
     }
     const link = this.#links.get(to);
@@ -104,38 +116,35 @@ export class Router implements Transport {
     link?.port.send(message as ToWorker, transfer);
   }
 
+  /** A message from a worker: forwarded when it is for another thread (tracking calls and streams), else received here. */
   #receive(link: Link, message: ToMain): void {
     switch (message.kind) {
       case MessageKind.Call:
-        this.send(message.to, message);
+        this.#forward(link, message);
         break;
       case MessageKind.CallResult:
         this.#forget(link, callKey(message.to, message.callId));
-        this.send(message.to, message);
+        this.#forward(link, message);
         break;
       case MessageKind.StreamEvent:
         if (message.event !== 'next') this.#forget(link, callKey(message.to, message.callId));
-        this.send(message.to, message);
+        this.#forward(link, message);
         break;
       case MessageKind.Subscribe:
       case MessageKind.Unsubscribe:
       case MessageKind.DeadlockProbe:
       case MessageKind.DeadlockVerdict:
-        this.send(message.to, message);
-        break;
-      case MessageKind.JobBlocked:
-        runtime.pool?.blocked(message.job, message.delta);
-        break;
-      case MessageKind.MonitorsDumped:
-        runtime.dumpRequests.get(message.requestId)?.(message.monitors);
+        this.#forward(link, message);
         break;
       default:
-        link.onMessage(message);
+        this.#receiveHere(message, link.worker.threadId);
     }
   }
 
-  #deliverHere(message: ToMain): void {
-    if (!receiveMonitorMessage(message)) throw new Error(`safethread: the main thread cannot route ${message.kind} to itself`);
+  /** Passes a routed message on to the thread it is for, or receives it here when that is the main thread. */
+  #forward(from: Link, message: ToMain & { readonly to: number }): void {
+    if (message.to === thisThread().id) this.#receiveHere(message, from.worker.threadId);
+    else this.send(message.to, message);
   }
 
   /** A request ended: the link forgets it, and lets its thread go once nothing waits on it. */
@@ -148,7 +157,7 @@ export class Router implements Transport {
    * from a later tick, as any reply would come, so a caller never sees it synchronously.
    */
   #answer(request: Request, error: unknown, later: boolean): void {
-    const serialized = serializeError(error, runtime.threadName);
+    const serialized = serializeError(error, thisThread().name);
     const reply =
       request.kind === MessageKind.Call
         ? ({ kind: MessageKind.CallResult, to: request.from, callId: request.callId, ok: false, error: serialized } as const)

@@ -8,7 +8,10 @@ import { MonitorAccessError } from '../errors/monitor-access-error';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { ShareabilityError } from '../errors/shareability-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
-import { findErrorClass, locateErrorClass, type ErrorClassLocation } from './error-class-location';
+import { findErrorClass, locateErrorClass } from './error-class-location';
+import type { ErrorClassLocation, PlainData, SerializedError } from './wire-types';
+
+export type { SerializedError };
 
 /**
  * Errors on their way between threads.
@@ -24,49 +27,6 @@ import { findErrorClass, locateErrorClass, type ErrorClassLocation } from './err
  * Serializing must never fail, since it runs while reporting another failure: whatever cannot be
  * read or carried (a throwing getter, a function, a cycle) is dropped, and nesting is bounded.
  */
-
-/** A value structured clone copies exactly, with nothing to lose on the way. */
-export type PlainData =
-  | undefined
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | readonly PlainData[]
-  | { readonly [key: string]: PlainData };
-
-/**
- * A thrown value as plain, structured-clonable data. Made by {@link serializeError} on the thread
- * that threw, read by {@link deserializeError} on the thread that receives it.
- */
-export interface SerializedError {
-  /** The class to revive as: a key of the table of revivable classes, else `'Error'`. */
-  readonly type: string;
-  /**
-   * Where the error's own class is exported, when it is not the table's `type` itself (a user's
-   * class): revived as that class when the receiving thread finds it there, else as `type`.
-   */
-  readonly location?: ErrorClassLocation;
-  /** The revived error's `name`: its own, or its class's name when it did not set one. */
-  readonly name: string;
-  readonly message: string;
-  /** The stack on the thread that threw. */
-  readonly stack: string;
-  /** Where it was thrown, e.g. `'thread 3'`: named in the stack where the threads join. */
-  readonly thread: string;
-  readonly code?: string | number;
-  /** Present exactly when the error had a `cause`, whatever value that was. */
-  readonly cause?: SerializedError;
-  /** An `AggregateError`'s (or `BranchError`'s) errors. */
-  readonly errors?: readonly SerializedError[];
-  /** Own enumerable properties holding plain data, e.g. `timeoutMs`, `cycle`, `code`. */
-  readonly props?: Readonly<Record<string, PlainData>>;
-  /** Own enumerable properties holding errors; `'cause'` marks the very value of `cause`. */
-  readonly errorProps?: Readonly<Record<string, SerializedError | 'cause'>>;
-  /** Set when something other than an Error was thrown: that value, revived as it is. */
-  readonly thrown?: { readonly value: PlainData; readonly frozen: boolean };
-}
 
 /**
  * The classes revived as themselves, by name, most derived first: an error is sent as the first
@@ -120,7 +80,7 @@ interface Walk {
  * @param thread - where it was thrown, e.g. `'thread 3'`, named where the stacks join
  * @example
  * ```ts
- * port.postMessage({ ok: false, error: serializeError(error, runtime.threadName) });
+ * port.postMessage({ ok: false, error: serializeError(error, thisThread().name) });
  * ```
  */
 export function serializeError(thrown: unknown, thread: string): SerializedError {

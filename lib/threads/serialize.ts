@@ -1,25 +1,22 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
-import { exportReference } from '../monitor/exported-monitors';
-import { reviveReference } from '../monitor/remote-monitor';
-import { runtime } from '../runtime';
 import { isArrayPrototype, isPlainPrototype } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
-import { findShareableClass } from '../decorators/shareable';
-import { CancellationToken } from '../cancellation/cancellation-token';
-import type { Encoded, Special, TokenMarker } from './protocol';
-import type { MonitorEndpoint } from '../monitor/monitor-endpoint';
+import { verifiedValues } from '../shareability/verified-values';
+import { codecs } from './codec-registry';
+import type { Encoded, Special } from './protocol';
 
 /**
  * Values on their way between threads.
  *
  * Every value has passed the shareability check before it gets here. Plain data goes by
  * structured clone as it is; a large plain value is serialized once and the bytes shared by every
- * later send. Monitor references and `@shareable` instances cannot go by structured clone, so
- * they travel beside the data as markers with the path where they belong (never inside it, so
- * no user data can pose as one). What arrives is frozen again and remembered as verified: the
- * receiver holds a value that behaves exactly like the sender's.
+ * later send. Tokens, channels, monitor references and `@shareable` instances cannot go by
+ * structured clone, so they travel beside the data as markers with the path where they belong
+ * (never inside it, so no user data can pose as one); their codecs (codec-registry.ts) make and
+ * read the markers. What arrives is frozen again and remembered as verified: the receiver holds a
+ * value that behaves exactly like the sender's.
  */
 
 /** Plain values with at least this many properties are serialized once and the bytes reused. */
@@ -36,7 +33,7 @@ export function encode(value: unknown, transfer: TransferListItem[]): Encoded {
     transfer.push(value);
     return { moved: value };
   }
-  const size = runtime.plainDataSizes.get(value);
+  const size = verifiedValues().plainDataSize(value);
   if (size !== undefined) return size >= SERIALIZE_ONCE_FROM ? serializedOnce(value) : { plain: value };
   const specials: Special[] = [];
   const copy = copyWithout(value, [], specials);
@@ -44,36 +41,36 @@ export function encode(value: unknown, transfer: TransferListItem[]): Encoded {
 }
 
 function serializedOnce(value: object): Encoded {
-  let cached = runtime.serializedValues.get(value);
+  const verified = verifiedValues();
+  let cached = verified.serialized(value);
   if (cached === undefined) {
     const bytes = serialize(value);
     const shared = new SharedArrayBuffer(bytes.length);
     new Uint8Array(shared).set(bytes);
     cached = { bytes: shared, length: bytes.length };
-    runtime.serializedValues.set(value, cached);
+    verified.addSerialized(value, cached);
   }
   return cached;
 }
 
-/** A copy of `value` with every reference and @shareable instance replaced by null and listed in `specials`. */
+/**
+ * `value` walked for special values as a new copy, never sent whole as verified plain data: the
+ * fields of a `@shareable` instance, gathered into a new object by its codec.
+ */
+export function encodeWalked(value: object): Encoded {
+  const specials: Special[] = [];
+  const copy = copyWithout(value, [], specials);
+  return specials.length === 0 ? { plain: copy } : { value: copy, specials };
+}
+
+/** A copy of `value` with every special value (one a codec claims) replaced by null and its marker listed in `specials`. */
 function copyWithout(value: unknown, path: (string | number)[], specials: Special[]): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (runtime.plainDataSizes.has(value)) return value;
-  if (value instanceof CancellationToken) {
-    const { memory, id, ancestors } = value.shared;
-    const marker = { kind: 'token', id, memory: memory?.buffer as SharedArrayBuffer | undefined, ancestors: ancestors.map((ancestor) => ancestor.buffer as SharedArrayBuffer) } as const;
-    specials.push({ path: [...path], marker });
-    return null;
-  }
-  const channel = runtime.channelCores.get(value);
-  if (channel !== undefined) {
-    const core = exportReference(runtime.references.get(channel.core) as MonitorEndpoint);
-    specials.push({ path: [...path], marker: { kind: 'channel', core, capacity: channel.capacity } });
-    return null;
-  }
-  const endpoint = runtime.references.get(value);
-  if (endpoint !== undefined) {
-    specials.push({ path: [...path], marker: exportReference(endpoint) });
+  if (verifiedValues().isPlainData(value)) return value;
+  const registry = codecs();
+  const claimed = registry.claimBeforeWalking(value);
+  if (claimed !== undefined) {
+    specials.push({ path: [...path], marker: claimed });
     return null;
   }
   const prototype = Object.getPrototypeOf(value) as object | null;
@@ -85,20 +82,9 @@ function copyWithout(value: unknown, path: (string | number)[], specials: Specia
     for (const key of Object.keys(value)) copy[key] = copyWithout((value as Record<string, unknown>)[key], [...path, key], specials);
     return copy;
   }
-  const shareable = runtime.shareablePlans.get((prototype as { constructor: Function }).constructor);
-  if (shareable !== undefined) {
-    const fields: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) fields[key] = (value as Record<string, unknown>)[key];
-    const fieldSpecials: Special[] = [];
-    const fieldsCopy = copyWithout(fields, [], fieldSpecials);
-    specials.push({
-      path: [...path],
-      marker: {
-        kind: 'shareable',
-        location: shareable.location,
-        fields: fieldSpecials.length === 0 ? { plain: fieldsCopy } : { value: fieldsCopy, specials: fieldSpecials },
-      },
-    });
+  const claimedByClass = registry.claimAfterWalking(value);
+  if (claimedByClass !== undefined) {
+    specials.push({ path: [...path], marker: claimedByClass });
     return null;
   }
   // Shared memory and its views go by structured clone as they are.
@@ -115,55 +101,17 @@ export function decode(encoded: Encoded): unknown {
   if ('bytes' in encoded) return settle(deserialize(Buffer.from(encoded.bytes, 0, encoded.length)), true);
   let value = encoded.value;
   for (const { path, marker } of encoded.specials) {
-    const revived = reviveSpecial(marker);
+    const revived = codecs().decode(marker);
     if (path.length === 0) value = revived;
     else setAt(value, path, revived);
   }
   return settle(value, false);
 }
 
-function reviveSpecial(marker: Special['marker']): unknown {
-  switch (marker.kind) {
-    case 'monitor':
-      return reviveReference(marker);
-    case 'token':
-      return reviveToken(marker);
-    case 'channel': {
-      // Loaded on first use: the channel module defines a monitor, which needs the decorators ready.
-      const { Channel } = require('../channel/channel') as typeof import('../channel/channel');
-      return Channel.revive(reviveReference(marker.core), marker.capacity);
-    }
-    case 'shareable':
-      return reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>);
-  }
-}
-
 function setAt(root: unknown, path: readonly (string | number)[], value: unknown): void {
   let parent = root as Record<string | number, unknown>;
   for (let index = 0; index < path.length - 1; index++) parent = parent[path[index] as string | number] as Record<string | number, unknown>;
   parent[path[path.length - 1] as string | number] = value;
-}
-
-/** The token for a marker that arrived: one object per token on each thread, over the same shared memory. */
-function reviveToken(marker: TokenMarker): CancellationToken {
-  if (marker.memory === undefined) return CancellationToken.none;
-  const known = runtime.tokensById.get(marker.id)?.deref();
-  if (known !== undefined) return known;
-  const ancestors = marker.ancestors.map((buffer) => new Int32Array(buffer));
-  const token = new CancellationToken(new Int32Array(marker.memory), marker.id, false, ancestors);
-  runtime.rememberToken(token);
-  return token;
-}
-
-function reviveShareable(location: Parameters<typeof findShareableClass>[0], fields: Record<string, unknown>): object {
-  const plan = findShareableClass(location);
-  const instance = Object.create(plan.decorated.prototype as object) as object;
-  for (const key of Object.keys(fields)) {
-    Object.defineProperty(instance, key, { value: fields[key], enumerable: true, writable: false, configurable: false });
-  }
-  Object.freeze(instance);
-  runtime.verifiedShareable.add(instance);
-  return instance;
 }
 
 /**
@@ -174,11 +122,12 @@ function settle(value: unknown, plain: boolean): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const seen = new Set<object>();
   freezeDeeply(value, seen, true);
+  const verified = verifiedValues();
   let size = 0;
   for (const object of seen) {
-    runtime.verifiedShareable.add(object);
+    verified.add(object);
     size += Array.isArray(object) ? object.length : 1;
   }
-  if (plain && seen.has(value)) runtime.plainDataSizes.set(value, size);
+  if (plain && seen.has(value)) verified.addPlainData(value, size);
   return value;
 }

@@ -1,17 +1,19 @@
 import type { TransferListItem } from 'node:worker_threads';
-import { findMonitorClass } from '../decorators/monitor';
 import { DefinitionError } from '../errors/definition-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
-import { LocalMonitor } from '../monitor/local-monitor';
-import { RemoteMonitor } from '../monitor/remote-monitor';
-import { runtime } from '../runtime';
+import { findMonitorClass, monitorClasses } from '../monitor/class-registry';
+import { slot, thisThread } from '../runtime';
 import { passArguments } from '../shareability/boundary';
-import { childRequests } from './child-requests';
+import { actorThreads, endActor } from './actor-threads';
+import { orphanChildrenOf } from './child-runner';
+import { configuration } from './pool-options';
 import { startWorker } from './start-worker';
+import { loadingModule } from './loading-module';
 import { warnTopLevelStart } from './top-level-start-warning';
-import { MessageKind, unknownMessage, type ClassLocation, type ConstructMessage, type Encoded, type SpawnedMessage, type ToMain } from './protocol';
-import { decode, decodeAll, encode, encodeAll } from './serialize';
-import { deserializeError, serializeError } from './serialize-error';
+import { MessageKind, type ClassLocation, type ConstructMessage, type Encoded, type SpawnMessage, type SpawnedMessage } from './protocol';
+import { settleOutcome } from './outcome';
+import { decodeAll, encode, encodeAll } from './serialize';
+import { serializeError } from './serialize-error';
 import { router, transport } from './transport';
 
 /**
@@ -34,47 +36,23 @@ import { router, transport } from './transport';
  * ```
  */
 export async function spawn<C extends abstract new (...args: never[]) => object>(monitorClass: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C> & AsyncDisposable> {
-  const plan = typeof monitorClass === 'function' ? runtime.monitorPlans.get(monitorClass) : undefined;
+  const plan = typeof monitorClass === 'function' ? monitorClasses().planOf(monitorClass) : undefined;
   if (plan === undefined || plan.location === undefined) {
     throw new DefinitionError('ERR_NOT_A_MONITOR', 'spawn(Class, ...args)', 'class', typeof monitorClass === 'function' ? `class ${monitorClass.name}` : typeof monitorClass);
   }
   const passed = passArguments(`spawn ${plan.className}`, [...args]);
-  if (runtime.loadingModule !== undefined) warnTopLevelStart('an actor (spawn)');
+  if (loadingModule() !== undefined) warnTopLevelStart('an actor (spawn)');
   return (await requestActor(plan.location, passed)) as InstanceType<C> & AsyncDisposable;
-}
-
-/**
- * Closes a monitor: an actor's thread ends; a monitor of this thread stops taking calls. Calls
- * still waiting and every later call reject with `MonitorClosedError`. A reference's
- * `Symbol.asyncDispose` does the same, so `await using` closes it at the end of the block.
- *
- * @example
- * ```ts
- * const log = await spawn(AuditLog);
- * try { await log.write('hello'); } finally { await close(log); }
- * ```
- */
-export async function close(reference: object): Promise<void> {
-  const endpoint = runtime.references.get(reference);
-  if (endpoint === undefined) throw new DefinitionError('ERR_NOT_A_MONITOR', 'close(reference)', 'reference', reference === null ? 'null' : typeof reference);
-  if (endpoint instanceof LocalMonitor) {
-    endpoint.close('it was closed');
-    runtime.exportedMonitors.delete(endpoint.id);
-    return;
-  }
-  const thread = (endpoint as RemoteMonitor).marker.thread;
-  if (runtime.threadId === 0) await endActor(thread, 'it was closed');
-  else transport().send(0, { kind: MessageKind.CloseActor, thread });
 }
 
 /** Asks for an actor: the main thread makes it; a worker asks the main thread. */
 function requestActor(location: ClassLocation, args: readonly unknown[]): Promise<object> {
-  const requestId = runtime.nextSpawnRequest++;
+  const requestId = spawnRequests().newId();
   const transfer: TransferListItem[] = [];
   const encoded = encodeAll(args, transfer);
   return new Promise((resolve, reject) => {
-    runtime.spawnRequests.set(requestId, { resolve, reject });
-    if (runtime.threadId === 0) startActor(requestId, location, encoded, transfer);
+    spawnRequests().wait(requestId, { resolve, reject });
+    if (thisThread().id === 0) startActor(requestId, location, encoded, transfer);
     else transport().send(0, { kind: MessageKind.Spawn, requestId, location, args: encoded }, transfer);
   });
 }
@@ -82,82 +60,86 @@ function requestActor(location: ClassLocation, args: readonly unknown[]): Promis
 /** Main thread: starts an actor's thread and asks it to construct its monitor. */
 function startActor(requestId: number, location: ClassLocation, args: readonly Encoded[], transfer: TransferListItem[]): void {
   const name = `actor ${location.className}`;
-  const worker = startWorker(name, runtime.poolOptions.resourceLimits);
+  const worker = startWorker(name, configuration().options.resourceLimits);
   const threadId = worker.threadId;
-  runtime.actors.set(threadId, worker);
-  router().attach(worker, name, (message) => serveSpawnMessage(threadId, message));
+  actorThreads().add(threadId, worker);
+  router().attach(worker, name);
   let crash: Error | undefined;
   worker.on('error', (error) => (crash = error));
   worker.on('exit', (code) => {
     const how = crash !== undefined ? `uncaught ${crash.name}: ${crash.message}` : `it exited with code ${code}`;
-    runtime.actors.delete(threadId);
+    actorThreads().remove(threadId);
     if (router().has(threadId)) router().detach(threadId, `its thread crashed: ${how}`);
-    childRequests().orphan(threadId, `the actor thread of the branch that added it ended: ${how}`);
-    const pending = runtime.spawnRequests.get(requestId);
-    runtime.spawnRequests.delete(requestId);
-    pending?.reject(new ThreadCrashError(`spawn ${location.className}`, how, crash === undefined ? undefined : { cause: crash }));
+    orphanChildrenOf(threadId, `the actor thread of the branch that added it ended: ${how}`);
+    spawnRequests().take(requestId)?.reject(new ThreadCrashError(`spawn ${location.className}`, how, crash === undefined ? undefined : { cause: crash }));
   });
   // The actor's thread holds the process open until its monitor is constructed.
   router().hold(threadId, 1);
   router().send(threadId, { kind: MessageKind.Construct, requestId, location, args }, transfer);
 }
 
-/** Main thread: messages about actors, from any worker. */
-export function serveSpawnMessage(fromThread: number, message: ToMain): void {
-  switch (message.kind) {
-    case MessageKind.Spawned:
-      // The actor constructed its monitor (or failed to): settle the request it answers. An actor
-      // whose constructor failed has nothing to serve, and its thread ends.
-      router().hold(fromThread, -1);
-      settleSpawn(message);
-      if (!message.ok) void endActor(fromThread, 'its constructor failed');
-      break;
-    case MessageKind.Spawn: {
-      const reply = (outcome: SpawnedMessage) => {
-        router().send(fromThread, outcome);
-      };
-      let args: unknown[];
-      try {
-        args = decodeAll(message.args);
-      } catch (error) {
-        reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, runtime.threadName) });
-        break;
-      }
-      requestActor(message.location, args).then(
-        (reference) => reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: true, value: encode(reference, []) }),
-        (error: unknown) => reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, runtime.threadName) }),
-      );
-      break;
-    }
-    case MessageKind.CloseActor:
-      void endActor(message.thread, 'it was closed');
-      break;
-    case MessageKind.Hosting:
-      break;
-    case MessageKind.RunChild:
-    case MessageKind.TerminateChild:
-      childRequests().serve(fromThread, message);
-      break;
-    default:
-      unknownMessage(message);
+/**
+ * Main thread: an actor constructed its monitor (or failed to): settle the request it answers. An
+ * actor whose constructor failed has nothing to serve, and its thread ends.
+ */
+export function actorConstructed(actorThread: number, message: SpawnedMessage): void {
+  router().hold(actorThread, -1);
+  settleSpawn(message);
+  if (!message.ok) void endActor(actorThread, 'its constructor failed');
+}
+
+/** Main thread: a worker asks for an actor; its reference (or why it failed) goes back to it. */
+export function serveSpawn(fromThread: number, message: SpawnMessage): void {
+  const reply = (outcome: SpawnedMessage) => {
+    router().send(fromThread, outcome);
+  };
+  let args: unknown[];
+  try {
+    args = decodeAll(message.args);
+  } catch (error) {
+    reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, thisThread().name) });
+    return;
   }
+  requestActor(message.location, args).then(
+    (reference) => reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: true, value: encode(reference, []) }),
+    (error: unknown) => reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, thisThread().name) }),
+  );
 }
 
 /** Settles a spawn of this thread with the reference (or the error) that arrived. */
 export function settleSpawn(message: SpawnedMessage): void {
-  const pending = runtime.spawnRequests.get(message.requestId);
+  const pending = spawnRequests().take(message.requestId);
   if (pending === undefined) return;
-  runtime.spawnRequests.delete(message.requestId);
-  if (!message.ok) {
-    pending.reject(deserializeError(message.error));
-    return;
+  settleOutcome(message, pending);
+}
+
+/** Spawns of this thread waiting for their monitor to be constructed, by request id. */
+class SpawnRequests {
+  readonly #waiting = new Map<number, Pending>();
+  #nextId = 1;
+
+  newId(): number {
+    return this.#nextId++;
   }
-  try {
-    pending.resolve(decode(message.value) as object);
-  } catch (error) {
-    pending.reject(error);
+
+  wait(requestId: number, pending: Pending): void {
+    this.#waiting.set(requestId, pending);
+  }
+
+  /** The spawn an answer settles, out of the table; undefined when it is not waiting (any more). */
+  take(requestId: number): Pending | undefined {
+    const pending = this.#waiting.get(requestId);
+    this.#waiting.delete(requestId);
+    return pending;
   }
 }
+
+interface Pending {
+  resolve(reference: object): void;
+  reject(error: unknown): void;
+}
+
+const spawnRequests = slot('spawn requests', () => new SpawnRequests());
 
 /** Actor thread: constructs the monitor it was started for and reports its reference. */
 export function constructActor(message: ConstructMessage): void {
@@ -168,20 +150,7 @@ export function constructActor(message: ConstructMessage): void {
     const reference = new Decorated(...decodeAll(message.args));
     outcome = { kind: MessageKind.Spawned, requestId: message.requestId, ok: true, value: encode(reference, []) };
   } catch (error) {
-    outcome = { kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, runtime.threadName) };
+    outcome = { kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, thisThread().name) };
   }
   transport().send(0, outcome);
-}
-
-async function endActor(threadId: number, why: string): Promise<void> {
-  const worker = runtime.actors.get(threadId);
-  if (worker === undefined) return;
-  runtime.actors.delete(threadId);
-  router().detach(threadId, why);
-  await worker.terminate();
-}
-
-/** Ends every actor (main thread), as part of `shutdown()`. */
-export async function closeAllActors(): Promise<void> {
-  await Promise.all([...runtime.actors.keys()].map((threadId) => endActor(threadId, 'safethread was shut down')));
 }

@@ -1,8 +1,10 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { runtime } from '../runtime';
+import { tracksWaits } from '../deadlock/wait-tracking';
+import { liveMonitors } from '../monitor/live-monitors';
 import { WORKER_ENTRY, workerScript } from './module-loader';
+import { configuration } from './pool-options';
 import type { WorkerStart } from './protocol';
-import { mainThreadLoader } from './typescript-loader';
+import { mainThreadLoader, preferredLoader } from './typescript-loader';
 
 /**
  * Starts a worker thread that runs safethread's worker program, from compiled JS or TypeScript
@@ -14,11 +16,11 @@ export function startWorker(name: string, resourceLimits: ResourceLimits | undef
   const script = workerScript(WORKER_ENTRY);
   const start: WorkerStart = {
     name,
-    deadlockDetection: runtime.poolOptions.deadlockDetection !== false,
-    monitorIds: runtime.monitorIds.buffer as SharedArrayBuffer,
-    typescriptLoader: runtime.typescriptLoader ?? mainThreadLoader(),
+    deadlockDetection: tracksWaits(),
+    monitorIds: liveMonitors().ids,
+    typescriptLoader: preferredLoader() ?? mainThreadLoader(),
   };
-  const execArgv = runtime.poolOptions.execArgv;
+  const execArgv = configuration().options.execArgv;
   return new Worker(script.filename, {
     eval: script.eval,
     workerData: start,

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, extname } from 'node:path';
+import { slot } from '../runtime';
+import type { TypeScriptLoaderName } from './wire-types';
 
 /**
  * TypeScript on a worker thread that has no loader of its own.
@@ -12,9 +14,6 @@ import { dirname, extname } from 'node:path';
  * user's project installs it), never from safethread's own folder, which may sit elsewhere.
  */
 
-/** The TypeScript loaders a worker can register, in the order tried. */
-export type TypeScriptLoaderName = 'ts-node' | 'tsx' | '@swc-node/register' | 'typescript';
-
 /** Extensions of TypeScript modules. */
 const TYPESCRIPT_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts'];
 
@@ -22,6 +21,35 @@ const TYPESCRIPT_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts'];
 export function needsTypeScriptLoader(file: string): boolean {
   const extension = extname(file);
   return TYPESCRIPT_EXTENSIONS.includes(extension) && require.extensions[extension] === undefined;
+}
+
+/**
+ * The loader a worker registers first when it must load TypeScript: the one the main thread runs
+ * under and named in the worker's start message (threads/worker-entry.ts adopts it). Unset on the
+ * main thread.
+ */
+class PreferredLoader {
+  #name: TypeScriptLoaderName | undefined = undefined;
+
+  get name(): TypeScriptLoaderName | undefined {
+    return this.#name;
+  }
+
+  adopt(name: TypeScriptLoaderName | undefined): void {
+    this.#name = name;
+  }
+}
+
+const preferred = slot('preferred TypeScript loader', () => new PreferredLoader());
+
+/** The loader this thread registers first, if the main thread named one. */
+export function preferredLoader(): TypeScriptLoaderName | undefined {
+  return preferred().name;
+}
+
+/** A worker takes the loader its start message names. */
+export function preferLoader(name: TypeScriptLoaderName | undefined): void {
+  preferred().adopt(name);
 }
 
 /**

@@ -1,19 +1,31 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
-import { receiveMonitorMessage } from '../monitor/monitor-messages';
 import { describeMonitors } from '../deadlock/monitor-dump';
-import { runtime } from '../runtime';
+import { liveMonitors } from '../monitor/live-monitors';
+import { receiveMonitorMessage } from '../monitor/monitor-messages';
+import { installObservables } from '../observables';
+import { nameThisThread, thisThread } from '../runtime';
 import { passValue } from '../shareability/boundary';
 import { BatchedPort, receiveBatch } from './batched-port';
 import { childRunner } from './child-runner';
 import { compileInline } from './inline-function';
+import { configuration } from './pool-options';
 import type { PoolClient } from './pool-client';
 import { MessageKind, unknownMessage, type RunTaskMessage, type ToMain, type ToWorker, type WorkerStart } from './protocol';
 import type { CancellationToken } from '../cancellation/cancellation-token';
+import { runInContext } from '../cancellation/current-token';
+import type { ObservableBridge } from '../types';
 import { decode, decodeAll, encode } from './serialize';
 import { serializeError } from './serialize-error';
 import { constructActor, settleSpawn } from './spawn';
 import { findTask } from './task';
+import { useTransport } from './transport';
+import { preferLoader } from './typescript-loader';
+// The modules whose values cross threads by codec register it when they load: all of them, before the first message.
+import '../cancellation/cancellation-token';
+import '../channel/channel';
+import '../decorators/shareable';
+import '../monitor/exported-monitors';
 
 /**
  * The program of a worker thread. It runs the children the pool sends it (several at once when
@@ -22,44 +34,61 @@ import { findTask } from './task';
  */
 const start = workerData as WorkerStart;
 // Several actors of one class would share a name; their thread id tells them apart in messages.
-runtime.threadName = start.name.startsWith('actor ') ? `${start.name} (thread ${threadId})` : start.name;
-runtime.threadId = threadId;
-runtime.poolOptions = { deadlockDetection: start.deadlockDetection };
-runtime.typescriptLoader = start.typescriptLoader;
-runtime.monitorIds = new Int32Array(start.monitorIds);
+nameThisThread(threadId, start.name.startsWith('actor ') ? `${start.name} (thread ${threadId})` : start.name);
+configuration().adoptWorkerStart(start);
+preferLoader(start.typescriptLoader);
+liveMonitors().shareIds(start.monitorIds);
 const port = parentPort as NonNullable<typeof parentPort>;
 const outbox = new BatchedPort<ToMain>(port, (message, error) => {
   // A result that cannot be sent is reported as a failure of what it answers, never dropped.
-  const failure = { ok: false as const, error: serializeError(error, runtime.threadName) };
+  const failure = { ok: false as const, error: serializeError(error, thisThread().name) };
   if (message.kind === MessageKind.TaskSettled) port.postMessage([{ ...message, ...failure, value: undefined }]);
   if (message.kind === MessageKind.CallResult) port.postMessage([{ ...message, ...failure, value: undefined }]);
 });
-runtime.transport = { send: (_to, message, transfer) => outbox.send(message as ToMain, transfer) };
+useTransport({ send: (_to, message, transfer) => outbox.send(message as ToMain, transfer) });
+// The rxjs adapter, loaded (with rxjs) when an Observable is first made on this thread.
+installObservables((): ObservableBridge => require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge'));
 
-port.on('message', (batch: readonly ToWorker[]) =>
-  receiveBatch(batch, (message) => {
-    if (receiveMonitorMessage(message)) return;
-    switch (message.kind) {
-      case MessageKind.RunTask:
-        void runTask(message);
-        break;
-      case MessageKind.ChildSettled:
-        (childRunner() as PoolClient).settle(message);
-        break;
-      case MessageKind.Construct:
-        constructActor(message);
-        break;
-      case MessageKind.Spawned:
-        settleSpawn(message);
-        break;
-      case MessageKind.DumpMonitors:
-        outbox.send({ kind: MessageKind.MonitorsDumped, requestId: message.requestId, monitors: describeMonitors() });
-        break;
-      default:
-        unknownMessage(message);
+port.on('message', (batch: readonly ToWorker[]) => receiveBatch(batch, receive));
+
+/** Every message for this worker, by kind. */
+function receive(message: ToWorker): void {
+  switch (message.kind) {
+    // Monitors' messages: handled alike on every thread (monitor/monitor-messages.ts).
+    case MessageKind.Call:
+    case MessageKind.Subscribe:
+    case MessageKind.Unsubscribe:
+    case MessageKind.CallResult:
+    case MessageKind.StreamEvent:
+    case MessageKind.DeadlockProbe:
+    case MessageKind.DeadlockVerdict:
+    case MessageKind.ThreadGone:
+      receiveMonitorMessage(message);
+      break;
+    // Children: the pool's for this thread, and the ones this thread's branches asked for.
+    case MessageKind.RunTask:
+      void runTask(message);
+      break;
+    case MessageKind.ChildSettled:
+      (childRunner() as PoolClient).settle(message);
+      break;
+    // Actors: this thread's own monitor, and the ones its code spawned.
+    case MessageKind.Construct:
+      constructActor(message);
+      break;
+    case MessageKind.Spawned:
+      settleSpawn(message);
+      break;
+    // `dumpMonitors()` on the main thread asks each thread.
+    case MessageKind.DumpMonitors:
+      outbox.send({ kind: MessageKind.MonitorsDumped, requestId: message.requestId, monitors: describeMonitors() });
+      break;
+    default: {
+      const unreachable: never = message;
+      unknownMessage(unreachable);
     }
-  }),
-);
+  }
+}
 
 async function runTask(message: RunTaskMessage): Promise<void> {
   const name = message.spec.kind === 'task' ? message.spec.location.name : message.spec.name;
@@ -69,11 +98,11 @@ async function runTask(message: RunTaskMessage): Promise<void> {
     const token = decode(message.token) as CancellationToken;
     // A child cancelled after it was sent but before it got here never starts.
     token.throwIfCancelled();
-    const value = await runtime.ambient.run({ token, job: message.id }, () => fn(...args));
+    const value = await runInContext({ token, job: message.id }, () => fn(...args));
     const transfer: TransferListItem[] = [];
     const encoded = encode(passValue(value, `child ${name}`, 'result'), transfer);
     outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: true, value: encoded }, transfer);
   } catch (error) {
-    outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: false, error: serializeError(error, runtime.threadName) });
+    outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: false, error: serializeError(error, thisThread().name) });
   }
 }

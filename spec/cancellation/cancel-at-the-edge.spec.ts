@@ -1,5 +1,5 @@
 import { CancellationSource, CancellationToken, CancelledError, Channel, Monitor, monitorMethod } from '../../lib';
-import { runtime } from '../../lib/runtime';
+import { runInContext } from '../../lib/cancellation/current-token';
 
 /**
  * A token cancelled on another thread can be seen as live by a `cancelled` check and as cancelled
@@ -33,7 +33,7 @@ describe('a cancel that lands between a check and onCancel', () => {
     const source = new CancellationSource();
     source.cancel('stop');
     const spy = cancelSeenOnlyByOnCancel();
-    const call = runtime.ambient.run({ token: source.token }, () => gate.pass());
+    const call = runInContext({ token: source.token }, () => gate.pass());
     spy.mockRestore();
     await expect(call).rejects.toBeInstanceOf(CancelledError);
     await held;

@@ -1,5 +1,6 @@
 import { assertShareable, isShareable, Monitor, monitorMethod, shareable, ShareabilityError } from '../../lib';
-import { runtime } from '../../lib/runtime';
+import { shareableClasses } from '../../lib/shareability/shareable-classes';
+import { verifiedValues } from '../../lib/shareability/verified-values';
 
 /** The error `assertShareable` throws for `value`; fails the test when it does not throw. */
 function refusal(value: unknown, label?: string): ShareabilityError {
@@ -338,20 +339,20 @@ describe('isShareable and assertShareable', () => {
       const leaf = Object.freeze([1, 2]);
       const middle = Object.freeze({ leaf, point });
       const value = Object.freeze({ middle, list: Object.freeze([middle, Object.freeze({})]) });
-      expect(runtime.verifiedShareable.has(value)).toBe(false);
-      expect(runtime.verifiedShareable.has(leaf)).toBe(false);
+      expect(verifiedValues().has(value)).toBe(false);
+      expect(verifiedValues().has(leaf)).toBe(false);
       expect(isShareable(value)).toBe(true);
       for (const object of [value, middle, leaf, point, value.list, value.list[1] as object]) {
-        expect(runtime.verifiedShareable.has(object)).toBe(true);
+        expect(verifiedValues().has(object)).toBe(true);
       }
     });
 
     it('remembers a value that passes assertShareable', () => {
       const value = Object.freeze({ inner: Object.freeze([Object.freeze({})]) });
       assertShareable(value);
-      expect(runtime.verifiedShareable.has(value)).toBe(true);
-      expect(runtime.verifiedShareable.has(value.inner)).toBe(true);
-      expect(runtime.verifiedShareable.has(value.inner[0] as object)).toBe(true);
+      expect(verifiedValues().has(value)).toBe(true);
+      expect(verifiedValues().has(value.inner)).toBe(true);
+      expect(verifiedValues().has(value.inner[0] as object)).toBe(true);
     });
 
     it('remembers nothing from a value that fails, not even its good parts', () => {
@@ -360,7 +361,7 @@ describe('isShareable and assertShareable', () => {
       expect(isShareable(value)).toBe(false);
       expect(() => assertShareable(value)).toThrow(ShareabilityError);
       for (const object of [value, good, good.deep, good.deep[0] as object]) {
-        expect(runtime.verifiedShareable.has(object)).toBe(false);
+        expect(verifiedValues().has(object)).toBe(false);
       }
     });
 
@@ -370,6 +371,28 @@ describe('isShareable and assertShareable', () => {
       const value = Object.freeze({ part, bad: {} });
       expectRefused(value, `value .bad is a mutable object; ${FREEZE_FIX}`);
     });
+  });
+});
+
+describe('an instance of the undecorated class, built inside its own class body', () => {
+  // esbuild with TC39 decorators (tsx, Vite 7) and swc with legacy ones bind a class's name inside
+  // its body to the class as written, before the decorator replaced it: `new Money()` there
+  // builds an instance that the decorator never froze.
+  it('is frozen when checked, its fields judged as a @shareable instance\'s, and accepted', () => {
+    const plan = shareableClasses().planOf(Point);
+    expect(plan).toBeDefined();
+    const Original = plan!.original as new (x: number, y: number) => object;
+    const built = new Original(1, 2);
+    expect(Object.isFrozen(built)).toBe(false);
+    expect(isShareable(built)).toBe(true);
+    expect(Object.isFrozen(built)).toBe(true);
+    expect(isShareable(Object.freeze({ inside: built }))).toBe(true);
+  });
+
+  it('is refused, naming the path, when a field is mutable', () => {
+    const plan = shareableClasses().planOf(Point);
+    const Original = plan!.original as new (x: unknown, y: number) => object;
+    expectRefused(new Original([1], 2), 'value .x is a mutable Array; pass freeze(value) or a frozen copy');
   });
 });
 

@@ -1,14 +1,14 @@
 import { configure, DefinitionError, type PoolOptions } from '../../lib';
 import { closestName } from '../../lib/errors/closest-name';
-import { runtime } from '../../lib/runtime';
+import { configuration } from '../../lib/threads/pool-options';
 
 /** configure() refuses what it would otherwise ignore or pass on broken: unknown keys and values of the wrong kind. */
 
 const KNOWN = 'one of the known options (threads, resourceLimits, idleTimeoutMs, deadlockDetection, execArgv)';
 
 let saved: PoolOptions = {};
-beforeEach(() => (saved = runtime.poolOptions));
-afterEach(() => (runtime.poolOptions = saved));
+beforeEach(() => (saved = configuration().options));
+afterEach(() => configuration().restore(saved));
 
 /** The DefinitionError `configure(options)` throws, given options of any shape. */
 function refusal(options: unknown): DefinitionError {
@@ -41,9 +41,9 @@ describe('configure', () => {
     });
 
     it('even when its value is undefined, and without applying the options beside it', () => {
-      const before = runtime.poolOptions;
+      const before = configuration().options;
       expect(refusal({ threads: 3, thread: undefined }).message).toMatch(/^configure: option `thread` must be/);
-      expect(runtime.poolOptions).toBe(before);
+      expect(configuration().options).toBe(before);
     });
   });
 
@@ -52,8 +52,8 @@ describe('configure', () => {
       const execArgv = ['--import', 'tsx'];
       configure({ execArgv });
       execArgv.push('--inspect');
-      expect(runtime.poolOptions.execArgv).toEqual(['--import', 'tsx']);
-      expect(Object.isFrozen(runtime.poolOptions.execArgv)).toBe(true);
+      expect(configuration().options.execArgv).toEqual(['--import', 'tsx']);
+      expect(Object.isFrozen(configuration().options.execArgv)).toBe(true);
     });
 
     it('refuses anything else, saying what it got', () => {

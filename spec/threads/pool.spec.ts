@@ -1,5 +1,5 @@
 import { branch, configure, DefinitionError, freeze, shutdown, ThreadCrashError } from '../../lib';
-import { runtime } from '../../lib/runtime';
+import { verifiedValues } from '../../lib/shareability/verified-values';
 import { exhaustMemory, lengthOf, nest } from '../fixtures/monitors';
 
 jest.setTimeout(60_000);
@@ -42,10 +42,10 @@ describe('the pool', () => {
         for (let i = 0; i < 6; i++) children.add(lengthOf, big);
       });
     await expect(sendToSix()).resolves.toEqual([20_000, 20_000, 20_000, 20_000, 20_000, 20_000]);
-    const bytes = runtime.serializedValues.get(big);
+    const bytes = verifiedValues().serialized(big);
     expect(bytes?.bytes).toBeInstanceOf(SharedArrayBuffer);
     await expect(sendToSix()).resolves.toHaveLength(6);
-    expect(runtime.serializedValues.get(big)).toBe(bytes);
+    expect(verifiedValues().serialized(big)).toBe(bytes);
   });
 
   it('refuses bad options with a message that says what it takes', () => {

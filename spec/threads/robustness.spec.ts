@@ -1,7 +1,8 @@
 import { branch, close, configure, DefinitionError, freeze, MonitorClosedError, shutdown, sleep, spawn, transfer } from '../../lib';
-import { runtime } from '../../lib/runtime';
+import { actorThreads } from '../../lib/threads/actor-threads';
+import { currentChildRunner } from '../../lib/threads/child-runner';
 import type { ThreadPool } from '../../lib/threads/pool';
-import { stubborn } from '../fixtures/tasks';
+import { slowSquare, stubborn } from '../fixtures/tasks';
 import { binaryTree, callFanOut, FanOut, Fragile, Launcher, makeVault, patientParent, squaresOf, Tally, Vault, writeShared } from '../fixtures/monitors';
 
 jest.setTimeout(60_000);
@@ -89,11 +90,23 @@ describe('work across threads, when things go wrong', () => {
     await eventually(async () => Atomics.load(flag, 0) === 1);
   });
 
+  it('ends an orphan only if it still runs after the grace, never a later pool\'s child that took its id', async () => {
+    configure({ threads: 2 });
+    const tally = new Tally();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const launcher = await spawn(Launcher);
+    await expect(launcher.launchAndCrash(tally, flag)).rejects.toThrow(MonitorClosedError);
+    await eventually(async () => Atomics.load(flag, 0) === 1); // the orphan stopped when cancelled
+    await shutdown(); // the next pool numbers its children from 1 again, as the orphan's pool did
+    // Runs past the orphan's grace (1 s) with the orphan's id: it must finish, not be ended.
+    await expect(branch<number>((children) => void children.add(slowSquare, 3, 1500))).resolves.toEqual([9]);
+  });
+
   it('rejects a spawn whose constructor throws, with its error, and ends that thread', async () => {
     const attempt = spawn(Fragile, -1);
     await expect(attempt).rejects.toThrow(RangeError);
     await expect(attempt).rejects.toThrow('Fragile needs a number from 0 up, got -1');
-    await eventually(async () => runtime.actors.size === 0);
+    await eventually(async () => actorThreads().size === 0);
     const fine = await spawn(Fragile, 1);
     await expect(fine.ok()).resolves.toBe(true);
     await close(fine);
@@ -121,6 +134,6 @@ describe('the pool under nesting', () => {
     configure({ threads: 2 });
     await expect(branch<number>((children) => void children.add(binaryTree, 4))).resolves.toEqual([16]);
     // Children are placed beside their waiting ancestors: the tree of 31 branches needs few threads.
-    expect((runtime.pool as ThreadPool).size).toBeLessThanOrEqual(2 * 4);
+    expect((currentChildRunner() as ThreadPool).size).toBeLessThanOrEqual(2 * 4);
   });
 });

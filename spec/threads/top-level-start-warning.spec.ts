@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { branch, close, shutdown, spawn } from '../../lib';
-import { runtime } from '../../lib/runtime';
-import { whileLoadingModule } from '../../lib/threads/loading-module';
+import { loadingModule, whileLoadingModule } from '../../lib/threads/loading-module';
 import { Tally } from '../fixtures/monitors';
 import { decoratorMode } from '../helpers/decorator-mode';
 
@@ -50,7 +49,7 @@ describe('a branch or spawn started while this thread loads a module of the user
     const loaded = whileLoadingModule(file, () => require(file) as typeof import('../fixtures/top-level-start/tasks'));
     await expect(loaded.started).resolves.toEqual(['a top-level side effect']);
     expect(warned).toEqual([{ message: warning(file, 'a branch', 'the main thread', requireGuard), code: CODE }]);
-    expect(runtime.loadingModule).toBeUndefined();
+    expect(loadingModule()).toBeUndefined();
   });
 
   it('warns once per module, however many starts it makes', async () => {
