@@ -37,6 +37,8 @@ import { copyRepository, describeRun, limiter, makeApp, readPackageJson, root, r
  * | node --import tsx --test        | ESM      | TC39       | FAILS: the same                                                                       |
  * | compiled JavaScript (tsc)       | ESM      | TC39       | FAILS: `Cannot find module 'file:///…/dist/work.js'` (require of a file URL)          |
  * | no loader on the worker         | CommonJS | TC39       | FAILS: `SyntaxError: Invalid or unexpected token`, no file named, no loader suggested |
+ * | esbuild bundle, safethread external | CommonJS | TC39    | passes                                                                                |
+ * | esbuild bundle with safethread in   | CommonJS | TC39    | FAILS to say so: `task square2 cannot be sent ... could not be found on the call stack` |
  *
  * Decorators: Vite 8 transforms TypeScript with Oxc, which does not lower TC39 decorators
  * (oxc-project/oxc#9170; Node 20 cannot parse them), so its application sets
@@ -100,8 +102,19 @@ interface Case {
   readonly check: Check;
   /** Runs `dist/`, compiled by tsc first. */
   readonly compiled?: true;
+  /** Runs a single-file bundle of src/main.ts that esbuild makes first, leaving out these packages. */
+  readonly bundled?: readonly string[];
 }
 
+/**
+ * Bundles src/main.ts into one file with esbuild's API (its bin/esbuild may be the native binary
+ * or a JavaScript launcher, depending on whether its install script ran). TC39 decorators need a
+ * target that lowers them.
+ */
+const bundle = (outfile: string, external: readonly string[]): string[] => [
+  '-e',
+  `require('esbuild').buildSync(${JSON.stringify({ entryPoints: ['src/main.ts'], bundle: true, platform: 'node', target: 'node20', logLevel: 'error', outfile, external })})`,
+];
 const vitest = ['node_modules/vitest/vitest.mjs', 'run'];
 // Slowest first, so that two at a time finish soonest.
 const cases: readonly Case[] = [
@@ -119,6 +132,7 @@ const cases: readonly Case[] = [
   { runner: 'the tsx command', format: 'ESM', decorators: 'TC39', app: 'esm', args: ['node_modules/tsx/dist/cli.mjs', 'src/main.ts'], check: 'prints the line' },
   { runner: 'node --import tsx', format: 'ESM', decorators: 'TC39', app: 'esm', args: ['--import', 'tsx', 'src/main.ts'], check: 'prints the line' },
   { runner: 'node --import tsx --test', format: 'ESM', decorators: 'TC39', app: 'esm', args: ['--import', 'tsx', '--test', 'src/node.test.ts'], check: 'node --test' },
+  { runner: 'an esbuild bundle, safethread external', format: 'CommonJS', decorators: 'TC39', app: 'cjs', args: ['bundle/main.js'], check: 'prints the line', bundled: ['safethread'] },
 ];
 
 /** stderr without the lines allowed to be there. */
@@ -170,6 +184,7 @@ describeSubprocesses('the installed package, in a scratch application, under eac
   const limit = limiter(concurrency);
   const runs = new Map<Case, Promise<Run>>();
   let negative: Promise<Run> | undefined;
+  let bundledInside: Promise<Run> | undefined;
   let temp = '';
   const folderOf = (app: AppName): string => join(temp, app);
 
@@ -196,11 +211,17 @@ describeSubprocesses('the installed package, in a scratch application, under eac
       if (!compilations.has(app)) compilations.set(app, limit(() => runCommand(node, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], folderOf(app), subprocessTimeoutMs)));
       return compilations.get(app) as Promise<Run>;
     };
+    const bundleThen = (app: AppName, outfile: string, extra: readonly string[], start: () => Promise<Run>): Promise<Run> =>
+      limit(() => runCommand(node, bundle(outfile, extra), folderOf(app), subprocessTimeoutMs)).then((esbuild) => (esbuild.status === 0 ? start() : esbuild));
     for (const each of cases) {
       const start = (): Promise<Run> => limit(() => runCommand(node, each.args, folderOf(each.app), subprocessTimeoutMs));
-      // A failed compilation is reported as the run's failure.
-      runs.set(each, each.compiled === true ? compile(each.app).then((tsc) => (tsc.status === 0 ? start() : tsc)) : start());
+      // A failed compilation or bundling is reported as the run's failure.
+      if (each.compiled === true) runs.set(each, compile(each.app).then((tsc) => (tsc.status === 0 ? start() : tsc)));
+      else if (each.bundled !== undefined) runs.set(each, bundleThen(each.app, each.args[0] as string, each.bundled, start));
+      else runs.set(each, start());
     }
+    // safethread copied into the bundle: its worker threads cannot start from there.
+    bundledInside = bundleThen('cjs', 'bundle-inside/main.js', [], () => limit(() => runCommand(node, ['bundle-inside/main.js'], folderOf('cjs'), subprocessTimeoutMs)));
     // main.js compiles its TypeScript with the repository's typescript, out of the workers' reach.
     const typescript = join(root, 'node_modules', 'typescript');
     negative = limit(() => runCommand(node, ['main.js', typescript], folderOf('no-loader'), subprocessTimeoutMs));
@@ -208,7 +229,7 @@ describeSubprocesses('the installed package, in a scratch application, under eac
 
   afterAll(async () => {
     // Every subprocess has ended (each has its hang guard) before its folder goes.
-    const all = await Promise.all([...runs.values(), ...(negative === undefined ? [] : [negative])]);
+    const all = await Promise.all([...runs.values(), ...[negative, bundledInside].filter((run) => run !== undefined)]);
     if (temp === '') return;
     if (process.env.SAFETHREAD_E2E_KEEP !== undefined) {
       // For investigating: the applications stay, with every run's output.
@@ -221,6 +242,18 @@ describeSubprocesses('the installed package, in a scratch application, under eac
   describe.each(cases)('$runner ($format, $decorators decorators)', (each) => {
     it('runs a task, a monitor returned from a child, an actor and a @shareable round trip, and exits by itself', async () => {
       expectSuccess(await (runs.get(each) as Promise<Run>), each.check);
+    });
+  });
+
+  describe('a bundle that contains safethread', () => {
+    it('fails at start, before any thread, with an error that says to keep safethread external', async () => {
+      const run = await (bundledInside as Promise<Run>);
+      const problems: string[] = [];
+      if (run.timedOut || run.status !== 1) problems.push(`expected exit code 1, got ${run.status}`);
+      if (run.stdout !== '') problems.push('it printed on stdout: the program ran');
+      if (!run.stderr.includes('ERR_MODULE_NOT_LOADABLE') && !run.stderr.includes('DefinitionError')) problems.push('stderr has no DefinitionError');
+      if (!run.stderr.includes('copies safethread into a single file') || !run.stderr.includes('--external:safethread')) problems.push('the error does not name the fix');
+      if (problems.length > 0) throw new Error(`${problems.join('; ')}\n\n${describeRun(run)}`);
     });
   });
 
