@@ -7,6 +7,7 @@ import { cpuChildren } from './cpu-children';
 import { crossThreadCall } from './cross-thread-call';
 import { deadlockDetectionLatency, deadlockTrackingOverhead } from './deadlock-detection';
 import { largeValue } from './large-value';
+import { monitorRelease } from './monitor-release';
 import { pipelinedCalls } from './pipelined-calls';
 import { sameThreadCall } from './same-thread-call';
 import { shareabilityCheck } from './shareability-check';
@@ -40,6 +41,7 @@ const ALL_COMPARISONS: readonly (() => Comparison | LatencyComparison | Processe
   deadlockTrackingOverhead,
   channelThroughput,
   streamThroughput,
+  monitorRelease,
 ];
 
 /** A mistake on the command line: reported by its message alone, without a stack. */

@@ -4,10 +4,12 @@ import { monitorMethod } from '../decorators/monitor-method';
 import { CancelledError } from '../errors/cancelled-error';
 import { ChannelClosedError } from '../errors/channel-closed-error';
 import { ambientContext, currentToken } from '../cancellation/current-token';
-import { thisThread } from '../runtime';
+import { warningMessages } from '../errors/codes';
+import { slot, thisThread } from '../runtime';
 import { childRunner } from '../threads/child-runner';
 import { callOf, currentCall, threadOfCall, type MonitorCall } from '../deadlock/monitor-call';
 import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
+import { otherWaits } from '../deadlock/monitor-dump';
 import { monitorClasses } from '../monitor/class-registry';
 import { WithdrawableWait } from '../monitor/withdrawable-wait';
 
@@ -89,7 +91,12 @@ export class ChannelCore {
     const job = context?.job;
     // A pool child that waits here lets its thread take other children: perhaps the one it waits for.
     if (job !== undefined) childRunner().blocked(job, 1);
+    const channel = label();
+    const since = performance.now();
+    // What the dump and the exit warning say of this wait, read when they ask.
+    const describe = (): ChannelWaitState => ({ wait: `${channel}.${side}()`, seconds: ((performance.now() - since) / 1000).toFixed(1), why: this.#whyWaiting(side) });
     return new Promise<T>((resolve, reject) => {
+      const forgetWait = channelWaits().add(describe);
       const watched = call !== undefined && typeof other === 'object' && tracksWaits() ? other : undefined;
       const wait = new WithdrawableWait(call, (error) => {
         dequeue(waiter);
@@ -97,6 +104,8 @@ export class ChannelCore {
       });
       const end = () => {
         wait.end();
+        if (call !== undefined) otherWaits().delete(call);
+        forgetWait();
         if (job !== undefined) childRunner().blocked(job, -1);
         if (watched !== undefined) call?.stopWaitingFor(watched.id);
       };
@@ -110,6 +119,7 @@ export class ChannelCore {
           reject(error);
         },
       };
+      if (call !== undefined) otherWaits().add(call, () => describeForDump(side, describe()));
       enqueue(waiter);
       // The wait can be taken back: by its token, by a deadlock verdict, or when its caller's thread dies.
       wait.watch(token, (reason) => new CancelledError(reason, `${label()}.${side}`));
@@ -121,7 +131,62 @@ export class ChannelCore {
       }
     });
   }
+
+  /** Why a wait on `side` may never end, as far as this channel can tell. */
+  #whyWaiting(side: 'put' | 'get'): string {
+    const other = side === 'get' ? this.#producer : this.#consumer;
+    const doer = side === 'get' ? 'producer' : 'consumer';
+    const done = side === 'get' ? 'put anything into it' : 'taken anything from it';
+    const how = side === 'get' ? 'put into' : 'taken from';
+    if (other === undefined) return `no ${doer} has ${done}, and it is not closed`;
+    if (other === 'unknown') return `it was ${how} by more than one monitor turn or from outside any (a child, plain code), so whether anyone still will is unknown, and it is not closed`;
+    return `its only ${doer} is ${other.monitor}.${other.method} (${other.thread === 0 ? 'main' : `thread ${other.thread}`}), and it is not closed`;
+  }
 }
+
+/** A channel wait as `dumpMonitors()` tells it, among what its turn waits for. */
+function describeForDump(side: 'put' | 'get', { wait, seconds, why }: ChannelWaitState): string {
+  return `${side === 'get' ? 'a value' : 'room'}: ${wait} has waited ${seconds} s; ${why}`;
+}
+
+/** A channel wait as the exit warning tells it. */
+interface ChannelWaitState {
+  readonly wait: string;
+  readonly seconds: string;
+  readonly why: string;
+}
+
+/**
+ * The channel waits of this thread, to tell of them when the process exits with them pending.
+ *
+ * A waiting `get()` or `put()` does not keep the process alive: when nothing else does, Node exits
+ * with the promise never settled and the code awaiting it never resumed, silently. On the main
+ * thread, while any wait lasts, a 'beforeExit' listener turns that into a warning, once per wait.
+ */
+class ChannelWaits {
+  readonly #waits = new Set<() => ChannelWaitState>();
+  readonly #warned = new WeakSet<() => ChannelWaitState>();
+  readonly #beforeExit = (): void => {
+    for (const describe of this.#waits) {
+      if (this.#warned.has(describe)) continue;
+      this.#warned.add(describe);
+      const { wait, seconds, why } = describe();
+      process.emitWarning(warningMessages.SAFETHREAD_CHANNEL_WAIT(wait, seconds, why), { code: 'SAFETHREAD_CHANNEL_WAIT' });
+    }
+  };
+
+  /** Adds a wait; the function returned removes it. */
+  add(describe: () => ChannelWaitState): () => void {
+    if (this.#waits.size === 0 && thisThread().id === 0) process.on('beforeExit', this.#beforeExit);
+    this.#waits.add(describe);
+    return () => {
+      if (!this.#waits.delete(describe)) return;
+      if (this.#waits.size === 0) process.off('beforeExit', this.#beforeExit);
+    };
+  }
+}
+
+const channelWaits = slot('channel waits', () => new ChannelWaits());
 
 interface Waiter<T> {
   resolve(value: T): void;

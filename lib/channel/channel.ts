@@ -38,6 +38,14 @@ export interface ChannelWaitOptions {
  * detector when the channel's other side is one monitor turn: a consumer waiting for a value
  * that only a producer blocked on that consumer could put rejects with a `DeadlockError`.
  *
+ * A wait does not keep the process alive. `dumpMonitors()` shows every wait, how long it has
+ * lasted and why it may never end. When the process is about to exit with a wait pending (nothing
+ * left could end it), a `SAFETHREAD_CHANNEL_WAIT` warning names it, instead of a silent exit with
+ * the awaiting code never resumed. What is not reported, because it cannot be told from a wait
+ * that will end: a wait while something keeps the process alive (a server, a timer, other work,
+ * or the worker thread a channel made there lives on), since a consumer idle for hours is
+ * normal. `dumpMonitors()` shows such a wait, with its age.
+ *
  * @example
  * ```ts
  * const lines = new Channel<string>(100);

@@ -29,6 +29,11 @@ export class MonitorDump {
     readonly monitors: readonly MonitorState[],
     /** Threads that did not answer within the time limit (busy in synchronous code): their monitors are missing. */
     readonly silentThreads: readonly string[],
+    /**
+     * Work this thread still runs that nobody waits for any more: a local branch child
+     * (`children.addLocal`) abandoned after it ignored its cancellation and its grace.
+     */
+    readonly abandoned: readonly string[] = [],
   ) {
     Object.freeze(this);
   }
@@ -46,6 +51,7 @@ export class MonitorDump {
       for (const call of state.queued) lines.push(`  queued: ${call.method} (call ${call.call})`);
     }
     for (const thread of this.silentThreads) lines.push(`${thread} did not answer (busy in synchronous code?)`);
+    for (const work of this.abandoned) lines.push(`abandoned: ${work}`);
     return lines.join('\n');
   }
 }
@@ -59,6 +65,11 @@ const ANSWER_WITHIN_MS = 1000;
  * asks every worker; on a worker it shows that worker's monitors. A worker stuck in synchronous
  * code cannot answer; it is listed in `silentThreads` after a second.
  *
+ * A channel's `get()` or `put()` that waits shows as a turn of its channel waiting for a value
+ * (or room), with how long it has waited and why it may never end (nothing was ever put, or who
+ * puts is unknown). Local branch children abandoned after their grace are listed in `abandoned`
+ * (those of the thread that calls it).
+ *
  * To print it on demand from outside, e.g. with `kill -USR2 <pid>`:
  *
  * @example
@@ -70,7 +81,8 @@ const ANSWER_WITHIN_MS = 1000;
  */
 export async function dumpMonitors(): Promise<MonitorDump> {
   const here = describeMonitors();
-  if (thisThread().id !== 0 || !transportStarted()) return new MonitorDump(here, []);
+  const abandoned = lingeringWork().describe();
+  if (thisThread().id !== 0 || !transportStarted()) return new MonitorDump(here, [], abandoned);
   const links = router();
   const answers = await Promise.all(
     links.threads().map(
@@ -93,7 +105,7 @@ export async function dumpMonitors(): Promise<MonitorDump> {
   );
   const monitors = [...here, ...answers.flatMap((answer) => answer.monitors ?? [])];
   const silent = answers.filter((answer) => answer.monitors === undefined).map((answer) => `thread ${answer.thread}`);
-  return new MonitorDump(monitors, silent);
+  return new MonitorDump(monitors, silent, abandoned);
 }
 
 /** Main thread: a worker answered a `dumpMonitors()` request. */
@@ -140,10 +152,54 @@ export function describeMonitors(): MonitorState[] {
 }
 
 function describeTurn(turn: MonitorCall): TurnState {
+  const calls = [...turn.outgoing].map(([id, wait]) => `${wait.monitor}.${wait.method} (call ${id}, ${wait.thread === 0 ? 'main' : `thread ${wait.thread}`})`);
+  const other = otherWaits().describe(turn);
   return {
     method: turn.method,
     call: turn.id,
-    waitsFor: [...turn.outgoing].map(([id, wait]) => `${wait.monitor}.${wait.method} (call ${id}, ${wait.thread === 0 ? 'main' : `thread ${wait.thread}`})`),
+    waitsFor: other === undefined ? calls : [other, ...calls],
     sleeping: turn.liveWaits > 0,
   };
 }
+
+/**
+ * Waits a turn makes that are not monitor calls (a channel's `get` waiting for a value), each
+ * described by the module that makes it, so the dump can say what the turn waits for. A wait is
+ * held strongly while it lasts: the dump shows it even when nobody references its channel.
+ */
+class OtherWaits {
+  readonly #waits = new Map<MonitorCall, () => string>();
+
+  add(turn: MonitorCall, describe: () => string): void {
+    this.#waits.set(turn, describe);
+  }
+
+  delete(turn: MonitorCall): void {
+    this.#waits.delete(turn);
+  }
+
+  describe(turn: MonitorCall): string | undefined {
+    return this.#waits.get(turn)?.();
+  }
+}
+
+/** This thread's waits that are not monitor calls, by the turn that waits. */
+export const otherWaits = slot('waits other than monitor calls', () => new OtherWaits());
+
+/** Work this thread runs on that nobody waits for (an abandoned local child), each described by its owner. */
+class LingeringWork {
+  readonly #work = new Set<() => string>();
+
+  /** Adds work; the function returned removes it. */
+  add(describe: () => string): () => void {
+    this.#work.add(describe);
+    return () => this.#work.delete(describe);
+  }
+
+  describe(): string[] {
+    return [...this.#work].map((describe) => describe());
+  }
+}
+
+/** This thread's abandoned work, for the dump. */
+export const lingeringWork = slot('lingering work', () => new LingeringWork());

@@ -62,6 +62,15 @@ function defineShareable(original: Function, options: ShareableOptions): Functio
   if (monitorClasses().has(original)) {
     throw new DefinitionError('ERR_DECORATOR_MISUSE', DECORATOR, `the @Monitor class ${original.name}`, 'a class is either a monitor (state on one thread) or a shareable value, not both');
   }
+  const privateMember = instancePrivateMember(original);
+  if (privateMember !== undefined) {
+    throw new DefinitionError(
+      'ERR_DECORATOR_MISUSE',
+      DECORATOR,
+      `the class ${original.name}, which declares the private instance member ${privateMember}`,
+      'an instance is made again on another thread from its own fields without running its constructor, so private members would be missing there; use a readonly field instead (the instance is frozen)',
+    );
+  }
   const className = options.name ?? original.name;
   const Base = original as new (...args: unknown[]) => object;
   const decorated = class extends Base {
@@ -76,6 +85,23 @@ function defineShareable(original: Function, options: ShareableOptions): Functio
   const plan: ShareablePlan = { className, location, original, decorated };
   shareableClasses().register(plan, classKeys(location));
   return decorated;
+}
+
+/** A `#name` where a class member is declared (not used as `this.#name`), with what stands before it on its line. */
+const PRIVATE_DECLARATION = /(^|[{};\n])([ \t]*(?:(?:static|async|get|set|accessor)[ \t]+)*)(#[A-Za-z_$][\w$]*)/g;
+
+/**
+ * The first private instance member (`#field`, `#method()`, `get #x()`) declared by `Class` or a
+ * class it extends, read from their source: static private members belong to the class and are fine.
+ */
+function instancePrivateMember(Class: Function): string | undefined {
+  for (let current: unknown = Class; typeof current === 'function' && current !== Function.prototype; current = Object.getPrototypeOf(current)) {
+    const source = Function.prototype.toString.call(current);
+    for (const match of source.matchAll(PRIVATE_DECLARATION)) {
+      if (!/(^|\s)static\s/.test(` ${match[2] ?? ''}`)) return match[3];
+    }
+  }
+  return undefined;
 }
 
 /**

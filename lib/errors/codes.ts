@@ -78,8 +78,14 @@ export const errorMessages = {
  * but almost certainly does not do what was meant. Same style as the errors: where, what, the fix.
  */
 export const warningMessages = {
+  SAFETHREAD_STRAY_MESSAGE: (receiver: string, sender: string, what: string) =>
+    `${receiver} ignored ${what} that ${sender} posted on safethread's port: it is not a message of safethread's, or not that thread's to send. Code on a worker must not post to parentPort (it is safethread's); pass results back by returning them, or through a Channel or a monitor. Later ones are ignored without a warning`,
   SAFETHREAD_TOP_LEVEL_START: (file: string, started: string, thread: string, guard: string) =>
     `${file} starts ${started} at its top level, and ${thread} loaded it to find a task or class it defines: every thread that loads the module starts it again. Start work only when the module runs as the program: ${guard}; or move the tasks and classes into a module of their own`,
+  SAFETHREAD_CHANNEL_WAIT: (wait: string, seconds: string, why: string) =>
+    `${wait} has waited ${seconds} s and the process is about to exit, so it will never end and the code awaiting it never resumes: nothing left in the process could end it (${why}). Close the channel once every producer is done (a waiting get() then fails with ChannelClosedError, and for await ends), or keep what fills it running until the consumer is done`,
+  SAFETHREAD_LOCAL_CHILD_ABANDONED: (child: string, cancelled: string, graceMs: number) =>
+    `local child ${child} of a branch ran on for graceMs (${graceMs} ms) after ${cancelled}, so the branch settled without it; it runs on this thread, where it cannot be ended, so it runs on (and may keep the process alive) until it returns. Make it stop when currentToken() is cancelled: pass currentToken().signal to its I/O, or check currentToken().cancelled in its loops`,
 } as const;
 
 /** A stable identifier of one kind of warning, e.g. `'SAFETHREAD_TOP_LEVEL_START'`. */

@@ -7,14 +7,14 @@ import { decode, encode } from '../threads/serialize';
 import { codecs } from '../threads/codec-registry';
 import { transfer } from '../shareability/transfer';
 import { serializeError } from '../threads/serialize-error';
-import { MessageKind, type CallMessage, type Encoded, type MonitorMarker, type StreamEventMessage, type SubscribeMessage, type UnsubscribeMessage } from '../threads/protocol';
+import { MessageKind, type CallMessage, type CloseMonitorMessage, type Encoded, type ReleaseMessage, type MonitorMarker, type StreamEventMessage, type SubscribeMessage, type UnsubscribeMessage } from '../threads/protocol';
 import { transport } from '../threads/transport';
 import { callKey, threadOfCall } from '../deadlock/monitor-call';
 import { exportTable } from './export-table';
 import { LocalMonitor, type CallOrigin } from './local-monitor';
 import { endpointOf } from './reference';
 import type { MonitorEndpoint } from './monitor-endpoint';
-import { RemoteMonitor, reviveReference } from './remote-monitor';
+import { releaseMarkers, RemoteMonitor, reviveReference } from './remote-monitor';
 
 /**
  * The owner's side of monitors used from other threads: a reference that leaves this thread
@@ -22,9 +22,19 @@ import { RemoteMonitor, reviveReference } from './remote-monitor';
  * `LocalMonitor.call` as local ones, so they queue, check and fail exactly alike.
  */
 
-/** The marker that carries a monitor reference (by its endpoint) to another thread. */
+/**
+ * The marker that carries a monitor reference (by its endpoint) to another thread. Each marker
+ * counts at its owner until the thread that revives it lets it go (see export-table.ts): one of
+ * this thread's monitors counts here; a marker passed on from another thread's monitor is
+ * counted at its owner, told before the marker can arrive anywhere (messages from one thread
+ * keep their order through the main thread).
+ */
 export function exportReference(endpoint: MonitorEndpoint): MonitorMarker {
-  if (endpoint instanceof RemoteMonitor) return endpoint.marker;
+  if (endpoint instanceof RemoteMonitor) {
+    const { thread, id } = endpoint.marker;
+    transport().send(thread, { kind: MessageKind.Release, to: thread, monitor: id, markers: -1 });
+    return endpoint.marker;
+  }
   const monitor = endpoint as LocalMonitor;
   const table = exportTable();
   // A worker that serves monitors must stay while others may call them.
@@ -50,6 +60,22 @@ codecs().register({
   },
   decode: (marker) => reviveReference(marker),
 });
+
+/** Markers of a monitor of this thread that a holder let go of, or passed on; a message for another thread goes on to it. */
+export function receiveRelease(message: ReleaseMessage): void {
+  if (message.to !== thisThread().id) return transport().send(message.to, message);
+  releaseMarkers(message.monitor, message.markers);
+}
+
+/** `close(ref)` from another thread: closes a monitor of this thread, or passes the message on to its thread. */
+export function serveCloseMonitor(message: CloseMonitorMessage): void {
+  if (message.to !== thisThread().id) return transport().send(message.to, message);
+  const table = exportTable();
+  const monitor = table.find(message.monitor);
+  if (monitor === undefined) return;
+  monitor.close(message.why);
+  if (table.size === 0 && thisThread().id !== 0) transport().send(0, { kind: MessageKind.HostingEnded });
+}
 
 /** Runs a call that arrived from another thread and sends back how it ended. */
 export function serveCall(message: CallMessage): void {

@@ -10,7 +10,7 @@ import { decode, encode, encodeAll } from '../threads/serialize';
 import { appendCallerFrames, deserializeError } from '../threads/serialize-error';
 import { settleOutcome } from '../threads/outcome';
 import { endActor } from '../threads/actor-threads';
-import { transport } from '../threads/transport';
+import { transport, transportStarted } from '../threads/transport';
 import { callKey, callOf, newCallNumber, type MonitorCall } from '../deadlock/monitor-call';
 import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
 import { findMonitorClass } from './class-registry';
@@ -67,17 +67,52 @@ class CallTable {
 
 const callTable = slot('calls to other threads', () => new CallTable());
 
-/** References to monitors on other threads, by `thread:id`, held weakly, so that one monitor has one reference here. */
+/**
+ * References to monitors on other threads, by `thread:id`, held weakly, so that one monitor has
+ * one reference here. Each counts the markers it was revived from; when it is collected, its
+ * owner thread is told that many markers came back (see export-table.ts), and the entry goes.
+ */
 class RemoteReferences {
-  readonly #byKey = new Map<string, WeakRef<object>>();
+  readonly #byKey = new Map<string, Held>();
+  readonly #collected = new FinalizationRegistry<Held>((held) => {
+    if (this.#byKey.get(held.key) === held) this.#byKey.delete(held.key);
+    // No link any more (after shutdown()): the owner is gone, or keeps the export, which is safe.
+    if (!transportStarted()) return;
+    try {
+      transport().send(held.thread, { kind: MessageKind.Release, to: held.thread, monitor: held.monitor, markers: held.markers });
+    } catch {
+      // A cleanup callback must never throw (it would crash the thread); an unsent release only keeps the export.
+    }
+  });
 
-  find(key: string): object | undefined {
-    return this.#byKey.get(key)?.deref();
+  /** The live reference for a marker that arrived, counting the marker; undefined when there is none. */
+  revive(key: string): object | undefined {
+    const held = this.#byKey.get(key);
+    const reference = held?.reference.deref();
+    if (held === undefined || reference === undefined) return undefined;
+    held.markers++;
+    return reference;
   }
 
-  add(key: string, reference: object): void {
-    this.#byKey.set(key, new WeakRef(reference));
+  add(key: string, marker: MonitorMarker, reference: object): void {
+    const held: Held = { key, thread: marker.thread, monitor: marker.id, markers: 1, reference: new WeakRef(reference) };
+    this.#byKey.set(key, held);
+    this.#collected.register(reference, held);
   }
+
+  /** How many references to other threads' monitors this thread holds. */
+  get size(): number {
+    return this.#byKey.size;
+  }
+}
+
+/** A reference to another thread's monitor, and how many markers it stands for. */
+interface Held {
+  readonly key: string;
+  readonly thread: number;
+  readonly monitor: number;
+  markers: number;
+  readonly reference: WeakRef<object>;
 }
 
 const remoteReferences = slot('remote references', () => new RemoteReferences());
@@ -152,9 +187,13 @@ export class RemoteMonitor implements MonitorEndpoint {
     return unawaitable(stream, this.#where(method));
   }
 
-  /** Closing a monitor of another thread ends its thread if that is an actor's: the main thread ends it, a worker asks the main thread. */
+  /**
+   * Closing a monitor of another thread closes it there, and ends its thread if that is an
+   * actor's: the main thread ends it, a worker asks the main thread. Calls sent after it reject.
+   */
   async close(why: string): Promise<void> {
-    const thread = this.marker.thread;
+    const { thread, id } = this.marker;
+    transport().send(thread, { kind: MessageKind.CloseMonitor, to: thread, monitor: id, why });
     if (thisThread().id === 0) await endActor(thread, why);
     else transport().send(0, { kind: MessageKind.CloseActor, thread });
   }
@@ -238,14 +277,32 @@ export function settleCall(message: CallResultMessage): void {
 /** The reference for a marker that arrived: the local one for a monitor of this thread, else one remote reference per monitor. */
 export function reviveReference(marker: MonitorMarker): object {
   if (marker.thread === thisThread().id) {
-    return exportTable().find(marker.id)?.reference ?? createReference(closedEndpoint(marker));
+    const reference = exportTable().find(marker.id)?.reference ?? createReference(closedEndpoint(marker));
+    // The marker came home: it no longer counts as out.
+    releaseMarkers(marker.id, 1);
+    return reference;
   }
   const key = `${marker.thread}:${marker.id}`;
-  const known = remoteReferences().find(key);
+  const known = remoteReferences().revive(key);
   if (known !== undefined) return known;
   const reference = createReference(new RemoteMonitor(marker));
-  remoteReferences().add(key, reference);
+  remoteReferences().add(key, marker, reference);
   return reference;
+}
+
+/** How many references to other threads' monitors this thread holds (tests). */
+export function remoteReferenceCount(): number {
+  return remoteReferences().size;
+}
+
+/**
+ * Counts markers of this thread's monitor `id` back (or out, when negative). When none is out,
+ * the monitor is no longer exported, and a worker that exports nothing any more tells the main
+ * thread, whose pool may give it children again or retire it.
+ */
+export function releaseMarkers(id: number, markers: number): void {
+  const table = exportTable();
+  if (table.release(id, markers) && table.size === 0 && thisThread().id !== 0) transport().send(0, { kind: MessageKind.HostingEnded });
 }
 
 /**

@@ -4,6 +4,8 @@ import { CancellationToken } from '../cancellation/cancellation-token';
 import { BranchError } from '../errors/branch-error';
 import { CancelledError, TimeoutError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
+import { warningMessages } from '../errors/codes';
+import { lingeringWork } from '../deadlock/monitor-dump';
 import { observables } from '../observables';
 import { ambientContext, runInContext } from '../cancellation/current-token';
 import { passArguments } from '../shareability/boundary';
@@ -33,7 +35,8 @@ export interface BranchOptions {
   /** Cancels the branch after this many milliseconds; it rejects with a `TimeoutError` (also a `CancelledError`). */
   readonly timeoutMs?: number;
   /**
-   * How long a cancelled child on a worker may run on before its thread is ended (and replaced).
+   * How long a cancelled child on a worker may run on before its thread is ended (and replaced);
+   * for a local child (`addLocal`), before the branch abandons it and warns.
    * @default 1000
    */
   readonly graceMs?: number;
@@ -50,6 +53,11 @@ export interface Children {
    * Starts `fn(...args)` on this thread, for I/O-bound work, with the same structured rules: it
    * is awaited by the branch, cancelled with it (its `currentToken()`), and its failure cancels
    * its siblings. It may close over local variables.
+   *
+   * A local child cannot be ended the way a thread can: one that ignores its cancellation for
+   * `graceMs` is abandoned. The branch settles without it, a `SAFETHREAD_LOCAL_CHILD_ABANDONED`
+   * warning names it, and `dumpMonitors().abandoned` lists it until it returns; meanwhile it runs
+   * on, and whatever it waits for (a timer, a socket) may keep the process alive.
    */
   addLocal<A extends readonly unknown[], R>(fn: (...args: A) => R | PromiseLike<R>, ...args: A): Child<Awaited<R>>;
   /**
@@ -220,9 +228,20 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       track(fn.name || 'a local function', (token) => {
         // A local child cannot be ended like a thread; one that ignores its grace is abandoned:
         // its result rejects and the branch settles, while the function itself is left to finish.
-        let abandon: (why: string) => void = () => {};
-        const abandoned = new Promise<never>((_, reject) => (abandon = (why) => reject(new CancelledError(why, 'a local child'))));
+        let reject: (error: Error) => void = () => {};
+        const abandoned = new Promise<never>((_, rejectAbandoned) => (reject = rejectAbandoned));
         const ran = runInContext({ token, job, call: outer?.call }, async () => await fn(...args)) as Promise<never>;
+        const child = `${fn.name || 'a local function'} (added ${states.length + 1}${ordinal(states.length + 1)})`;
+        // Said once, and shown by dumpMonitors() until the function returns: it may keep the process alive.
+        const abandon = (why: string): void => {
+          const reason = token.reason instanceof Error ? token.reason.message : token.reason === undefined ? undefined : String(token.reason);
+          const cancelled = `${scope.token.cancelled ? 'its branch was cancelled' : 'it was cancelled alone'}${reason === undefined ? '' : ` (${reason})`}`;
+          process.emitWarning(warningMessages.SAFETHREAD_LOCAL_CHILD_ABANDONED(child, cancelled, graceMs), { code: 'SAFETHREAD_LOCAL_CHILD_ABANDONED' });
+          const since = Date.now();
+          const forget = lingeringWork().add(() => `local child ${child}, abandoned by its branch ${((Date.now() - since) / 1000).toFixed(1)} s ago after ${cancelled}, still running on this thread`);
+          ran.then(forget, forget);
+          reject(new CancelledError(why, 'a local child'));
+        };
         return { result: Promise.race([ran, abandoned]), terminate: abandon };
       }),
     results: () => {
@@ -270,6 +289,12 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   const results = await Promise.all(states.map((state) => state.child.result.catch(() => undefined)));
   // Frozen like every value that crosses: a branch's results can be returned from a task as they are.
   return Object.freeze(results) as readonly R[];
+}
+
+/** The English ordinal suffix of `n`: 1st, 2nd, 3rd, 11th. */
+function ordinal(n: number): string {
+  if (n % 100 >= 11 && n % 100 <= 13) return 'th';
+  return ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th';
 }
 
 /**

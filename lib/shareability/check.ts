@@ -25,6 +25,8 @@ export interface Violation {
 }
 
 const FREEZE_FIX = 'pass freeze(value) or a frozen copy';
+/** How deeply a value may nest: deeper values are refused, since every walk over them (this one, the copy, structured clone) recurses. */
+export const MAX_DEPTH = 1000;
 const ARRAY_INDEX = /^(0|[1-9]\d*)$/;
 
 /** A step of a path into a value: a property name, an array index or a symbol key. */
@@ -41,7 +43,17 @@ export function findViolation(value: unknown, wholeValue = true): Violation | un
     return typeof value === 'function' || typeof value === 'symbol' ? violationOfPrimitive(value, '') : undefined;
   }
   if (verifiedValues().has(value)) return undefined;
-  return new ShareabilityWalk(wholeValue).check(value);
+  return new ShareabilityWalk(wholeValue, false).check(value);
+}
+
+/**
+ * Finds the first part of `value` that would still be refused once its plain objects and arrays
+ * were frozen: what `freeze()` checks before it freezes anything. Remembers nothing.
+ */
+export function findViolationIfFrozen(value: unknown): Violation | undefined {
+  if (typeof value !== 'object' || value === null) return findViolation(value, false);
+  if (verifiedValues().has(value)) return undefined;
+  return new ShareabilityWalk(false, true).check(value);
 }
 
 class ShareabilityWalk {
@@ -52,14 +64,24 @@ class ShareabilityWalk {
   #special = false;
   /** How many properties the value has in all: how large it is to send. */
   #size = 0;
+  /** Objects whose properties are being walked, with their depth: meeting one again closes a cycle. */
+  readonly #open = new Map<object, number>();
+  /** Depths of the open `@shareable` instances, outermost first. */
+  readonly #openInstances: number[] = [];
+  /** How many levels below each walked object the value goes (verified parts included). */
+  readonly #heights = new Map<object, number>();
+  /** The deepest level reached under the object being walked. */
+  #deepest = 0;
 
-  constructor(readonly wholeValue: boolean) {}
+  /** @param ifFrozen - judge plain objects and arrays as if they were frozen, and remember nothing (freeze()'s check before it freezes) */
+  constructor(readonly wholeValue: boolean, readonly ifFrozen: boolean) {}
 
   check(value: object): Violation | undefined {
     const found = this.#visit(value);
     if (found !== undefined) return found;
+    if (this.ifFrozen) return undefined;
     const verified = verifiedValues();
-    for (const object of this.#seen) verified.add(object);
+    for (const object of this.#seen) verified.add(object, this.#heights.get(object) ?? 0);
     if (!this.#special) verified.addPlainData(value, this.#size);
     return undefined;
   }
@@ -68,10 +90,21 @@ class ShareabilityWalk {
     if (typeof value !== 'object' || value === null) {
       return typeof value === 'function' || typeof value === 'symbol' ? this.#violation(value) : undefined;
     }
-    // A frozen cycle is fine: the object is checked where it was first met.
-    if (this.#seen.has(value)) return undefined;
+    // A frozen cycle is fine: the object is checked where it was first met. A cycle through a
+    // @shareable instance is not: the instance is made again from its fields on the other side.
+    if (this.#seen.has(value)) {
+      const openAt = this.#open.get(value);
+      const innermost = this.#openInstances[this.#openInstances.length - 1];
+      if (openAt !== undefined && innermost !== undefined && innermost >= openAt) {
+        return this.#violation(value, 'a cycle through a @shareable instance', 'an instance is made again from its fields on the other thread, so it cannot contain itself; break the cycle');
+      }
+      return undefined;
+    }
     const verified = verifiedValues();
     if (verified.has(value)) {
+      const reach = this.#segments.length + verified.height(value);
+      if (reach > MAX_DEPTH) return this.#tooDeep(reach);
+      this.#deepest = Math.max(this.#deepest, reach);
       // A part verified earlier may hold references; only one known to be plain data keeps the whole plain.
       const size = verified.plainDataSize(value);
       if (size === undefined) this.#special = true;
@@ -108,6 +141,9 @@ class ShareabilityWalk {
       return this.#violation(value, 'a monitor instance itself (`this` inside a monitor)', 'the instance never leaves its monitor; pass a monitor reference instead');
     }
 
+    if (isPrototypeObject(value)) {
+      return this.#violation(value, 'a prototype object (such as Object.prototype)', 'prototypes are shared by every object of a kind and are never frozen or sent; pass a plain copy of the data');
+    }
     const prototype = Object.getPrototypeOf(value) as object | null;
     if (Array.isArray(value) && isArrayPrototype(prototype)) return this.#visitArray(value);
     if (isPlainPrototype(prototype)) return this.#visitRecord(value, 'object');
@@ -124,7 +160,10 @@ class ShareabilityWalk {
         return this.#violation(value, `a ${shareable.className} still under construction`, `a @shareable instance may cross threads once its constructor has returned`);
       }
       this.#special = true;
-      return this.#visitRecord(value, shareable.className);
+      this.#openInstances.push(this.#segments.length);
+      const found = this.#visitRecord(value, shareable.className);
+      this.#openInstances.pop();
+      return found;
     }
     const className = (prototype as { constructor?: { name?: string } }).constructor?.name;
     if (!className) return this.#violation(value, 'an instance of an anonymous class, which is not @shareable', 'mark the class @shareable, or pass a frozen plain copy');
@@ -132,12 +171,12 @@ class ShareabilityWalk {
   }
 
   #visitArray(array: readonly unknown[]): Violation | undefined {
-    if (!Object.isFrozen(array)) return this.#violation(array, 'a mutable Array', FREEZE_FIX);
+    if (!this.ifFrozen && !Object.isFrozen(array)) return this.#violation(array, 'a mutable Array', FREEZE_FIX);
     return this.#visitProperties(array);
   }
 
   #visitRecord(record: object, kind: string): Violation | undefined {
-    if (!Object.isFrozen(record)) {
+    if (!Object.isFrozen(record) && !(this.ifFrozen && kind === 'object')) {
       return this.#violation(record, kind === 'object' ? 'a mutable object' : `a mutable ${kind}`, FREEZE_FIX);
     }
     return this.#visitProperties(record);
@@ -150,6 +189,20 @@ class ShareabilityWalk {
    */
   #visitProperties(object: object): Violation | undefined {
     this.#seen.add(object);
+    const depth = this.#segments.length;
+    if (depth > MAX_DEPTH) return this.#tooDeep(depth);
+    const outerDeepest = this.#deepest;
+    this.#deepest = depth;
+    this.#open.set(object, depth);
+    const found = this.#visitEachProperty(object);
+    if (found !== undefined) return found;
+    this.#open.delete(object);
+    this.#heights.set(object, this.#deepest - depth);
+    this.#deepest = Math.max(outerDeepest, this.#deepest);
+    return undefined;
+  }
+
+  #visitEachProperty(object: object): Violation | undefined {
     const isArray = Array.isArray(object);
     const keys = Reflect.ownKeys(object);
     this.#size += keys.length;
@@ -181,6 +234,15 @@ class ShareabilityWalk {
     return undefined;
   }
 
+  #tooDeep(depth: number): Violation {
+    const shown = formatPath(this.#segments.slice(0, 4));
+    return {
+      path: `${shown}... (${depth} levels down)`,
+      what: `nested more than ${MAX_DEPTH} levels deep`,
+      fix: 'flatten it (e.g. a frozen array of nodes that refer to each other by index), or send it in parts',
+    };
+  }
+
   #accept(value: object): undefined {
     this.#seen.add(value);
     return undefined;
@@ -202,6 +264,19 @@ export function isPlainPrototype(prototype: object | null): boolean {
   if (Object.getPrototypeOf(prototype) !== null) return false;
   const constructor = (prototype as { constructor?: unknown }).constructor;
   return typeof constructor === 'function' && constructor.name === 'Object' && constructor.prototype === prototype;
+}
+
+/**
+ * Whether `value` is the prototype of a class or built-in (`Object.prototype`, `Array.prototype`,
+ * a class's `.prototype`): an own data property `constructor` whose `prototype` is `value`.
+ */
+export function isPrototypeObject(value: object): boolean {
+  const descriptor = Object.getOwnPropertyDescriptor(value, 'constructor');
+  if (descriptor === undefined || !('value' in descriptor)) return false;
+  const constructor: unknown = descriptor.value;
+  if (typeof constructor !== 'function') return false;
+  const own = Object.getOwnPropertyDescriptor(constructor, 'prototype');
+  return own !== undefined && own.value === value;
 }
 
 /** Whether this is `Array.prototype` of this or another realm. */

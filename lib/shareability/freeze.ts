@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { ShareabilityError } from '../errors/shareability-error';
 import type { Immutable } from '../types';
-import { findViolation, isArrayPrototype, isPlainPrototype } from './check';
+import { findViolation, findViolationIfFrozen, isArrayPrototype, isPlainPrototype, isPrototypeObject } from './check';
 import { knownObjects } from './known-objects';
 import { isTransferMarker } from './transfer';
 import { verifiedValues } from './verified-values';
@@ -11,8 +11,8 @@ import { verifiedValues } from './verified-values';
  *
  * Plain objects and arrays are frozen all the way down. Values that freezing cannot make
  * shareable (a function, a Map, an instance of a class that is not `@shareable`) make it throw a
- * {@link ShareabilityError} naming the path, so a frozen result is always shareable; whatever it
- * froze before finding that stays frozen. The result is remembered as verified, so passing it
+ * {@link ShareabilityError} naming the path before anything is frozen, so a frozen result is
+ * always shareable and a refused value is left as it was. The result is remembered as verified, so passing it
  * later costs nothing.
  *
  * @example
@@ -22,6 +22,9 @@ import { verifiedValues } from './verified-values';
  * ```
  */
 export function freeze<T>(value: T): Immutable<T> {
+  // Check first, then freeze: a refused value is left untouched, not half frozen.
+  const refused = findViolationIfFrozen(value);
+  if (refused !== undefined) throw new ShareabilityError('ERR_NOT_SHAREABLE', 'freeze(value): value', refused.path, refused.what, refused.fix);
   freezeDeeply(value, new Set());
   const found = findViolation(value, false);
   if (found !== undefined) throw new ShareabilityError('ERR_NOT_SHAREABLE', 'freeze(value): value', found.path, found.what, found.fix);
@@ -39,6 +42,8 @@ export function freezeDeeply(value: unknown, seen: Set<object>, cloned = false):
   if (verifiedValues().has(value) || knownObjects().isSelfProtecting(value)) return;
   // Proxies would run traps, views over memory cannot be frozen, markers are checked elsewhere.
   if (types.isProxy(value) || ArrayBuffer.isView(value) || types.isAnyArrayBuffer(value) || isTransferMarker(value)) return;
+  // Never freeze a prototype (Object.prototype, Array.prototype): the check refuses them.
+  if (isPrototypeObject(value)) return;
   seen.add(value);
   const prototype = Object.getPrototypeOf(value) as object | null;
   const plain = isPlainPrototype(prototype) || (Array.isArray(value) && isArrayPrototype(prototype));

@@ -11,6 +11,8 @@ import { slot } from '../runtime';
  */
 export class VerifiedValues {
   readonly #verified = new WeakSet<object>();
+  /** How many levels a verified value nests below itself, when more than none. */
+  readonly #heights = new WeakMap<object, number>();
   /** Verified values made of plain data only (no references, no @shareable instances), with their size in properties. */
   readonly #plainDataSizes = new WeakMap<object, number>();
   readonly #serialized = new WeakMap<object, SerializedValue>();
@@ -20,8 +22,15 @@ export class VerifiedValues {
     return this.#verified.has(object);
   }
 
-  add(object: object): void {
+  /** @param height - how many levels the value nests below itself, as far as is known */
+  add(object: object, height = 0): void {
     this.#verified.add(object);
+    if (height > 0) this.#heights.set(object, height);
+  }
+
+  /** How many levels a verified value nests below itself, as far as is known. */
+  height(object: object): number {
+    return this.#heights.get(object) ?? 0;
   }
 
   /** The size of a verified value of plain data only, or undefined when it is not one. */

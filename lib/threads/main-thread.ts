@@ -1,9 +1,11 @@
 import { answerDump } from '../deadlock/monitor-dump';
+import { receiveRelease, serveCloseMonitor } from '../monitor/exported-monitors';
 import { receiveMonitorMessage } from '../monitor/monitor-messages';
-import { endActor } from './actor-threads';
+import { closeActorFor } from './actor-threads';
+import { ignoreStray } from './batched-port';
 import { childRequests, currentChildRunner } from './child-runner';
 import { ThreadPool } from './pool';
-import { MessageKind, unknownMessage } from './protocol';
+import { MessageKind } from './protocol';
 import { Router, type MainThreadMessage } from './router';
 import { startMainThreadWith } from './transport';
 import { actorConstructed, serveSpawn } from './spawn';
@@ -42,6 +44,16 @@ function receive(message: MainThreadMessage, from: number): void {
     case MessageKind.Hosting:
       threadPool()?.hosting(from);
       break;
+    case MessageKind.HostingEnded:
+      threadPool()?.hostingEnded(from);
+      break;
+    // Monitors' release and close, for the main thread's own monitors or passed on to their threads.
+    case MessageKind.Release:
+      receiveRelease(message);
+      break;
+    case MessageKind.CloseMonitor:
+      serveCloseMonitor(message);
+      break;
     case MessageKind.JobBlocked:
       currentChildRunner()?.blocked(message.job, message.delta);
       break;
@@ -58,17 +70,23 @@ function receive(message: MainThreadMessage, from: number): void {
       actorConstructed(from, message);
       break;
     case MessageKind.CloseActor:
-      void endActor(message.thread, 'it was closed');
+      closeActorFor(from, message.thread);
       break;
     // `dumpMonitors()`: a worker's answer.
     case MessageKind.MonitorsDumped:
       answerDump(message.requestId, message.monitors);
       break;
     default: {
+      // A kind for workers only: a worker's code posted it on its parentPort, or it runs another safethread.
       const unreachable: never = message;
-      unknownMessage(unreachable);
+      ignoreStray(threadName(from), unreachable);
     }
   }
+}
+
+/** How a warning names the worker a message came from. */
+function threadName(threadId: number): string {
+  return `thread ${threadId}`;
 }
 
 /** The pool, when there is one now: a message from a thread of an earlier pool (before `shutdown()`) finds none of its threads. */

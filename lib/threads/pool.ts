@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { availableParallelism } from 'node:os';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { CancelledError } from '../errors/cancelled-error';
@@ -16,7 +17,7 @@ import { router } from './transport';
  *
  * Workers start lazily; where each child goes is placement.ts's decision. A worker holds the
  * process open exactly while it runs something; an idle one retires after `idleTimeoutMs`,
- * unless it serves monitors to other threads.
+ * unless it serves monitors to other threads: then it waits until it exports none (`HostingEnded`).
  */
 
 interface PoolThread {
@@ -41,6 +42,14 @@ interface JobRecord {
   /** Stops listening to the child's token. */
   stopWatching: () => void;
 }
+
+/**
+ * Where workers start: outside every branch. A worker's port keeps the async context it was made
+ * in for the thread's life, so one started inside a branch would keep that branch's token, and
+ * through it the branch's results (monitor references that could then never be released).
+ * Made when this module loads, outside any branch; it holds no state.
+ */
+const OUTSIDE_BRANCHES = new AsyncResource('safethread pool thread');
 
 export class ThreadPool implements ChildRunner {
   #options: PoolOptions;
@@ -148,7 +157,7 @@ export class ThreadPool implements ChildRunner {
 
   #startThread(): PoolThread {
     const name = `thread ${this.#nextThreadNumber++}`;
-    const worker = startWorker(name, this.#options.resourceLimits);
+    const worker = OUTSIDE_BRANCHES.runInAsyncScope(() => startWorker(name, this.#options.resourceLimits));
     const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false };
     router().attach(worker, name);
     let crash: Error | undefined;
@@ -171,6 +180,15 @@ export class ThreadPool implements ChildRunner {
     thread.hosting = true;
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     // It takes no more children: one that was counting on it may start elsewhere now.
+    this.#dispatch();
+  }
+
+  /** The thread `threadId` serves no monitor any more: it takes children again, and retires when idle. */
+  hostingEnded(threadId: number): void {
+    const thread = this.#threadOf(threadId);
+    if (thread === undefined || !thread.hosting) return;
+    thread.hosting = false;
+    if (thread.jobs.size === 0) this.#retireWhenIdle(thread);
     this.#dispatch();
   }
 
@@ -200,7 +218,11 @@ export class ThreadPool implements ChildRunner {
 
   #idle(thread: PoolThread): void {
     router().hold(thread.threadId, -1);
-    if (thread.hosting) return;
+    if (!thread.hosting) this.#retireWhenIdle(thread);
+  }
+
+  #retireWhenIdle(thread: PoolThread): void {
+    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
     thread.idleTimer = setTimeout(() => void this.#end(thread, 'it was idle'), this.#options.idleTimeoutMs ?? 10_000);
     thread.idleTimer.unref();
   }

@@ -26,6 +26,12 @@ export const MessageKind = {
   CallResult: 'call-result',
   /** worker -> main: this worker now serves monitors to other threads; keep it while the process runs. */
   Hosting: 'hosting',
+  /** worker -> main: this worker serves no monitor to other threads any more; it may take children again, or retire. */
+  HostingEnded: 'hosting-ended',
+  /** any -> any (routed): a holder thread let go of (or passed on) markers of a monitor exported by thread `to`. */
+  Release: 'release',
+  /** any -> any (routed): close this monitor of thread `to` (`close(ref)` from another thread). */
+  CloseMonitor: 'close-monitor',
   /** worker -> main: spawn an actor for me. */
   Spawn: 'spawn',
   /** main -> actor worker: construct your monitor. */
@@ -181,6 +187,30 @@ export interface HostingMessage {
   readonly kind: typeof MessageKind.Hosting;
 }
 
+export interface HostingEndedMessage {
+  readonly kind: typeof MessageKind.HostingEnded;
+}
+
+/**
+ * Markers of monitor `monitor`, exported by thread `to`, that a holder let go: `markers` counts
+ * the markers its dropped reference stood for, or is negative for markers it passed on to
+ * another thread (see monitor/export-table.ts).
+ */
+export interface ReleaseMessage {
+  readonly kind: typeof MessageKind.Release;
+  readonly to: number;
+  readonly monitor: number;
+  readonly markers: number;
+}
+
+/** Close monitor `monitor` of thread `to`; `why` becomes the `MonitorClosedError`'s reason. */
+export interface CloseMonitorMessage {
+  readonly kind: typeof MessageKind.CloseMonitor;
+  readonly to: number;
+  readonly monitor: number;
+  readonly why: string;
+}
+
 export interface SpawnMessage {
   readonly kind: typeof MessageKind.Spawn;
   readonly requestId: number;
@@ -267,6 +297,9 @@ export type ToMain =
   | CallMessage
   | CallResultMessage
   | HostingMessage
+  | HostingEndedMessage
+  | ReleaseMessage
+  | CloseMonitorMessage
   | SpawnMessage
   | SpawnedMessage
   | CloseActorMessage
@@ -290,6 +323,8 @@ export type ToWorker =
   | DeadlockVerdictMessage
   | DumpMonitorsMessage
   | ThreadGoneMessage
+  | ReleaseMessage
+  | CloseMonitorMessage
   | SubscribeMessage
   | StreamEventMessage
   | UnsubscribeMessage;
@@ -304,6 +339,14 @@ export interface WorkerStart {
   readonly monitorIds: SharedArrayBuffer;
   /** The main thread's TypeScript loader when the worker does not inherit it, e.g. under the `ts-node` command. */
   readonly typescriptLoader: TypeScriptLoaderName | undefined;
+}
+
+/** Every message kind, to tell a message of safethread's from anything else posted on its ports. */
+export const messageKinds: ReadonlySet<unknown> = new Set<unknown>(Object.values(MessageKind));
+
+/** Whether a value that arrived has the shape of a message: an object whose `kind` is one of {@link MessageKind}. Its fields are the receiver's to check. */
+export function isMessage(value: unknown): value is { readonly kind: string } {
+  return typeof value === 'object' && value !== null && messageKinds.has((value as { readonly kind?: unknown }).kind);
 }
 
 /** Fails loudly on a message kind this side does not know: a version mismatch or a bug. */

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { thisThread } from '../runtime';
-import { BatchedPort, receiveBatch } from './batched-port';
+import { BatchedPort, ignoreStray, receiveBatch } from './batched-port';
 import { callKey } from './call-key';
 import { MessageKind, type CallMessage, type SubscribeMessage, type ThreadGoneMessage, type ToMain, type ToWorker } from './protocol';
 import { serializeError } from './serialize-error';
@@ -57,8 +57,9 @@ export class Router implements Transport {
     };
     this.#links.set(worker.threadId, link);
     worker.unref();
-    worker.on('message', (batch: readonly ToMain[]) => {
-      receiveBatch(batch, (message) => this.#receive(link, message));
+    // Anything a worker's code posts on its parentPort arrives here too: receiveBatch keeps only messages.
+    worker.on('message', (batch: unknown) => {
+      receiveBatch<ToMain>(batch, name, (message) => this.#receive(link, message));
     });
   }
 
@@ -116,28 +117,47 @@ export class Router implements Transport {
     link?.port.send(message as ToWorker, transfer);
   }
 
-  /** A message from a worker: forwarded when it is for another thread (tracking calls and streams), else received here. */
+  /**
+   * A message from a worker: forwarded when it is for another thread (tracking calls and streams), else received here.
+   * A call's result and a stream's events pass only from the thread the call or stream was sent to, while it is in
+   * flight: so no thread can settle another's call (its requests are this link's alone).
+   */
   #receive(link: Link, message: ToMain): void {
     switch (message.kind) {
       case MessageKind.Call:
-        this.#forward(link, message);
-        break;
-      case MessageKind.CallResult:
-        this.#forget(link, callKey(message.to, message.callId));
-        this.#forward(link, message);
-        break;
-      case MessageKind.StreamEvent:
-        if (message.event !== 'next') this.#forget(link, callKey(message.to, message.callId));
-        this.#forward(link, message);
-        break;
       case MessageKind.Subscribe:
       case MessageKind.Unsubscribe:
+        // A thread calls (and subscribes) as itself only: a forged caller would steal that caller's results.
+        if (message.from !== link.worker.threadId) ignoreStray(link.name, message, `a ${message.kind} message in the name of thread ${String(message.from)}`);
+        else this.#forward(link, message);
+        break;
+      case MessageKind.CallResult: {
+        const key = callKey(message.to, message.callId);
+        if (!link.requests.has(key)) {
+          // A caller that ended had its calls forgotten: their late results go nowhere, quietly.
+          if (!this.#gone.has(message.to)) ignoreStray(link.name, message, `a call-result for call ${String(message.callId)} of thread ${String(message.to)}, which it was not asked`);
+          break;
+        }
+        this.#forget(link, key);
+        this.#forward(link, message);
+        break;
+      }
+      case MessageKind.StreamEvent: {
+        const key = callKey(message.to, message.callId);
+        // An event after its subscriber unsubscribed (or ended) is late, not stray: dropped quietly.
+        if (!link.requests.has(key)) break;
+        if (message.event !== 'next') this.#forget(link, key);
+        this.#forward(link, message);
+        break;
+      }
       case MessageKind.DeadlockProbe:
       case MessageKind.DeadlockVerdict:
         this.#forward(link, message);
         break;
       default:
-        this.#receiveHere(message, link.worker.threadId);
+        // Only the router says that a thread ended: a worker posting it would drop another thread's calls.
+        if ((message as MainThreadMessage).kind === MessageKind.ThreadGone) ignoreStray(link.name, message);
+        else this.#receiveHere(message, link.worker.threadId);
     }
   }
 

@@ -5,7 +5,7 @@ import { isArrayPrototype, isPlainPrototype } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
 import { verifiedValues } from '../shareability/verified-values';
 import { codecs } from './codec-registry';
-import type { Encoded, Special } from './protocol';
+import type { Encoded, Special, SpecialMarker } from './protocol';
 
 /**
  * Values on their way between threads.
@@ -36,7 +36,7 @@ export function encode(value: unknown, transfer: TransferListItem[]): Encoded {
   const size = verifiedValues().plainDataSize(value);
   if (size !== undefined) return size >= SERIALIZE_ONCE_FROM ? serializedOnce(value) : { plain: value };
   const specials: Special[] = [];
-  const copy = copyWithout(value, [], specials);
+  const copy = new CopyWithout(specials).copy(value, []);
   return specials.length === 0 ? { plain: value } : { value: copy, specials };
 }
 
@@ -59,37 +59,63 @@ function serializedOnce(value: object): Encoded {
  */
 export function encodeWalked(value: object): Encoded {
   const specials: Special[] = [];
-  const copy = copyWithout(value, [], specials);
+  const copy = new CopyWithout(specials).copy(value, []);
   return specials.length === 0 ? { plain: copy } : { value: copy, specials };
 }
 
-/** A copy of `value` with every special value (one a codec claims) replaced by null and its marker listed in `specials`. */
-function copyWithout(value: unknown, path: (string | number)[], specials: Special[]): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (verifiedValues().isPlainData(value)) return value;
-  const registry = codecs();
-  const claimed = registry.claimBeforeWalking(value);
-  if (claimed !== undefined) {
-    specials.push({ path: [...path], marker: claimed });
+/**
+ * A copy of a value with every special value (one a codec claims) replaced by null and its marker
+ * listed in `specials` with the path where it belongs. The copy keeps the value's shape: an object
+ * reached twice is copied once (so cycles and shared parts stay as they are), a special value
+ * reached twice lists the same marker twice (so it arrives as one object), and arrays keep their
+ * holes and named properties.
+ */
+class CopyWithout {
+  readonly #copies = new Map<object, unknown>();
+  readonly #markers = new Map<object, SpecialMarker>();
+
+  constructor(readonly specials: Special[]) {}
+
+  copy(value: unknown, path: (string | number)[]): unknown {
+    if (typeof value !== 'object' || value === null) return value;
+    if (verifiedValues().isPlainData(value)) return value;
+    const marked = this.#markers.get(value);
+    if (marked !== undefined) return this.#mark(value, marked, path);
+    if (this.#copies.has(value)) return this.#copies.get(value);
+    const registry = codecs();
+    const claimed = registry.claimBeforeWalking(value);
+    if (claimed !== undefined) return this.#mark(value, claimed, path);
+    const prototype = Object.getPrototypeOf(value) as object | null;
+    if (Array.isArray(value) && isArrayPrototype(prototype)) {
+      const copy: unknown[] = new Array<unknown>(value.length);
+      this.#copies.set(value, copy);
+      for (const key of Object.keys(value)) {
+        const step = ARRAY_INDEX.test(key) ? Number(key) : key;
+        (copy as unknown as Record<string, unknown>)[key] = this.copy((value as unknown as Record<string, unknown>)[key], [...path, step]);
+      }
+      return copy;
+    }
+    if (isPlainPrototype(prototype)) {
+      const copy: Record<string, unknown> = {};
+      this.#copies.set(value, copy);
+      for (const key of Object.keys(value)) copy[key] = this.copy((value as Record<string, unknown>)[key], [...path, key]);
+      return copy;
+    }
+    const claimedByClass = registry.claimAfterWalking(value);
+    if (claimedByClass !== undefined) return this.#mark(value, claimedByClass, path);
+    // Shared memory and its views go by structured clone as they are.
+    this.#copies.set(value, value);
+    return value;
+  }
+
+  #mark(value: object, marker: SpecialMarker, path: readonly (string | number)[]): null {
+    this.#markers.set(value, marker);
+    this.specials.push({ path: [...path], marker });
     return null;
   }
-  const prototype = Object.getPrototypeOf(value) as object | null;
-  if (Array.isArray(value) && isArrayPrototype(prototype)) {
-    return value.map((element, index) => copyWithout(element, [...path, index], specials));
-  }
-  if (isPlainPrototype(prototype)) {
-    const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) copy[key] = copyWithout((value as Record<string, unknown>)[key], [...path, key], specials);
-    return copy;
-  }
-  const claimedByClass = registry.claimAfterWalking(value);
-  if (claimedByClass !== undefined) {
-    specials.push({ path: [...path], marker: claimedByClass });
-    return null;
-  }
-  // Shared memory and its views go by structured clone as they are.
-  return value;
 }
+
+const ARRAY_INDEX = /^(0|[1-9]\d*)$/;
 
 export function decodeAll(values: readonly Encoded[]): unknown[] {
   return values.map(decode);
@@ -100,18 +126,45 @@ export function decode(encoded: Encoded): unknown {
   if ('moved' in encoded) return encoded.moved;
   if ('bytes' in encoded) return settle(deserialize(Buffer.from(encoded.bytes, 0, encoded.length)), true);
   let value = encoded.value;
+  // The same marker listed twice is one special value reached twice: it arrives as one object.
+  const revivedByMarker = new Map<SpecialMarker, unknown>();
   for (const { path, marker } of encoded.specials) {
-    const revived = codecs().decode(marker);
+    let revived = revivedByMarker.get(marker);
+    if (revived === undefined && !revivedByMarker.has(marker)) {
+      revived = codecs().decode(marker);
+      revivedByMarker.set(marker, revived);
+    }
     if (path.length === 0) value = revived;
     else setAt(value, path, revived);
   }
   return settle(value, false);
 }
 
+/** Steps a path may never take: they would reach or replace a prototype instead of the value's own data. */
+const FORBIDDEN_STEPS: ReadonlySet<unknown> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Puts a special value where its marker's path says, inside the value that arrived. The path must
+ * lead through the value's own properties: a crafted one (through `__proto__`, `constructor`,
+ * `prototype`, or out of the value) is refused, so no message can write to a prototype.
+ */
 function setAt(root: unknown, path: readonly (string | number)[], value: unknown): void {
-  let parent = root as Record<string | number, unknown>;
-  for (let index = 0; index < path.length - 1; index++) parent = parent[path[index] as string | number] as Record<string | number, unknown>;
-  parent[path[path.length - 1] as string | number] = value;
+  let parent = root;
+  for (let index = 0; index < path.length; index++) {
+    const step = path[index];
+    const isObject = typeof parent === 'object' && parent !== null;
+    if ((typeof step !== 'string' && typeof step !== 'number') || FORBIDDEN_STEPS.has(step) || !isObject) {
+      throw new TypeError(`safethread: a value arrived with a special value at the path ${JSON.stringify(path)}, which does not lead through its own data; it was refused (a path may not step through __proto__, constructor or prototype)`);
+    }
+    if (index === path.length - 1) {
+      (parent as Record<string | number, unknown>)[step] = value;
+      return;
+    }
+    if (!Object.prototype.hasOwnProperty.call(parent, step)) {
+      throw new TypeError(`safethread: a value arrived with a special value at the path ${JSON.stringify(path)}, which does not lead through its own data; it was refused`);
+    }
+    parent = (parent as Record<string | number, unknown>)[step];
+  }
 }
 
 /**

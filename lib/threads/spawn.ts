@@ -5,6 +5,7 @@ import { findMonitorClass, monitorClasses } from '../monitor/class-registry';
 import { slot, thisThread } from '../runtime';
 import { passArguments } from '../shareability/boundary';
 import { actorThreads, endActor } from './actor-threads';
+import { ignoreStray } from './batched-port';
 import { orphanChildrenOf } from './child-runner';
 import { configuration } from './pool-options';
 import { startWorker } from './start-worker';
@@ -45,24 +46,24 @@ export async function spawn<C extends abstract new (...args: never[]) => object>
   return (await requestActor(plan.location, passed)) as InstanceType<C> & AsyncDisposable;
 }
 
-/** Asks for an actor: the main thread makes it; a worker asks the main thread. */
-function requestActor(location: ClassLocation, args: readonly unknown[]): Promise<object> {
+/** Asks for an actor: the main thread makes it; a worker asks the main thread. `owner` is the thread that may close it. */
+function requestActor(location: ClassLocation, args: readonly unknown[], owner = thisThread().id): Promise<object> {
   const requestId = spawnRequests().newId();
   const transfer: TransferListItem[] = [];
   const encoded = encodeAll(args, transfer);
   return new Promise((resolve, reject) => {
     spawnRequests().wait(requestId, { resolve, reject });
-    if (thisThread().id === 0) startActor(requestId, location, encoded, transfer);
+    if (thisThread().id === 0) startActor(requestId, location, encoded, transfer, owner);
     else transport().send(0, { kind: MessageKind.Spawn, requestId, location, args: encoded }, transfer);
   });
 }
 
 /** Main thread: starts an actor's thread and asks it to construct its monitor. */
-function startActor(requestId: number, location: ClassLocation, args: readonly Encoded[], transfer: TransferListItem[]): void {
+function startActor(requestId: number, location: ClassLocation, args: readonly Encoded[], transfer: TransferListItem[], owner: number): void {
   const name = `actor ${location.className}`;
   const worker = startWorker(name, configuration().options.resourceLimits);
   const threadId = worker.threadId;
-  actorThreads().add(threadId, worker);
+  actorThreads().add(threadId, worker, owner, requestId);
   router().attach(worker, name);
   let crash: Error | undefined;
   worker.on('error', (error) => (crash = error));
@@ -80,9 +81,14 @@ function startActor(requestId: number, location: ClassLocation, args: readonly E
 
 /**
  * Main thread: an actor constructed its monitor (or failed to): settle the request it answers. An
- * actor whose constructor failed has nothing to serve, and its thread ends.
+ * actor whose constructor failed has nothing to serve, and its thread ends. Only the actor started
+ * for that request answers it, once: another thread's code posting a spawned message settles nothing.
  */
 export function actorConstructed(actorThread: number, message: SpawnedMessage): void {
+  if (!actorThreads().constructed(actorThread, message.requestId)) {
+    ignoreStray(`thread ${actorThread}`, message, `a spawned message for spawn request ${String(message.requestId)}, which it was not started for`);
+    return;
+  }
   router().hold(actorThread, -1);
   settleSpawn(message);
   if (!message.ok) void endActor(actorThread, 'its constructor failed');
@@ -100,7 +106,7 @@ export function serveSpawn(fromThread: number, message: SpawnMessage): void {
     reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, thisThread().name) });
     return;
   }
-  requestActor(message.location, args).then(
+  requestActor(message.location, args, fromThread).then(
     (reference) => reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: true, value: encode(reference, []) }),
     (error: unknown) => reply({ kind: MessageKind.Spawned, requestId: message.requestId, ok: false, error: serializeError(error, thisThread().name) }),
   );

@@ -1,6 +1,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { describeMonitors } from '../deadlock/monitor-dump';
+import { receiveRelease, serveCloseMonitor } from '../monitor/exported-monitors';
 import { liveMonitors } from '../monitor/live-monitors';
 import { receiveMonitorMessage } from '../monitor/monitor-messages';
 import { installObservables } from '../observables';
@@ -49,7 +50,7 @@ useTransport({ send: (_to, message, transfer) => outbox.send(message as ToMain, 
 // The rxjs adapter, loaded (with rxjs) when an Observable is first made on this thread.
 installObservables((): ObservableBridge => require('../rxjs/observable-bridge') as typeof import('../rxjs/observable-bridge'));
 
-port.on('message', (batch: readonly ToWorker[]) => receiveBatch(batch, receive));
+port.on('message', (batch: unknown) => receiveBatch<ToWorker>(batch, 'the main thread', receive));
 
 /** Every message for this worker, by kind. */
 function receive(message: ToWorker): void {
@@ -64,6 +65,13 @@ function receive(message: ToWorker): void {
     case MessageKind.DeadlockVerdict:
     case MessageKind.ThreadGone:
       receiveMonitorMessage(message);
+      break;
+    // Monitors of this thread that other threads let go of or close.
+    case MessageKind.Release:
+      receiveRelease(message);
+      break;
+    case MessageKind.CloseMonitor:
+      serveCloseMonitor(message);
       break;
     // Children: the pool's for this thread, and the ones this thread's branches asked for.
     case MessageKind.RunTask:

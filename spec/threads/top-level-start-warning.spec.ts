@@ -6,6 +6,7 @@ import { branch, close, shutdown, spawn } from '../../lib';
 import { loadingModule, whileLoadingModule } from '../../lib/threads/loading-module';
 import { Tally } from '../fixtures/monitors';
 import { decoratorMode } from '../helpers/decorator-mode';
+import { captureWarnings } from '../helpers/warnings';
 
 /**
  * A module that a worker loads to find a task or class, and that starts a branch or spawn at its
@@ -24,20 +25,6 @@ const importGuard = 'wrap it in `if (import.meta.filename === process.argv[1]) {
 
 function warning(file: string, started: string, thread: string, guard: string): string {
   return `${file} starts ${started} at its top level, and ${thread} loaded it to find a task or class it defines: every thread that loads the module starts it again. Start work only when the module runs as the program: ${guard}; or move the tasks and classes into a module of their own`;
-}
-
-interface Warned {
-  readonly message: string;
-  readonly code: unknown;
-}
-
-/** The warnings emitted from now on, kept from Node's stderr printer. */
-function captureWarnings(): Warned[] {
-  const warned: Warned[] = [];
-  jest.spyOn(process, 'emitWarning').mockImplementation(((message: string | Error, options?: { code?: string }) => {
-    warned.push({ message: String(message), code: options?.code });
-  }) as typeof process.emitWarning);
-  return warned;
 }
 
 afterEach(() => jest.restoreAllMocks());
