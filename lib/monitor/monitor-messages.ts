@@ -3,21 +3,23 @@ import {
   MessageKind,
   type CallMessage,
   type CallResultMessage,
+  type CloseMonitorMessage,
   type DeadlockProbeMessage,
   type DeadlockVerdictMessage,
+  type ReleaseMessage,
   type StreamEventMessage,
   type SubscribeMessage,
   type ThreadGoneMessage,
   type UnsubscribeMessage,
 } from '../threads/protocol';
-import { serveCall, serveSubscribe, serveUnsubscribe, stopStreamsOf } from './exported-monitors';
+import { receiveRelease, serveCall, serveCloseMonitor, serveSubscribe, serveUnsubscribe, stopStreamsOf } from './exported-monitors';
 import { liveMonitors } from './live-monitors';
 import { settleCall, settleStreamEvent } from './remote-monitor';
 
 /**
  * What every thread, main or worker, does with the messages of monitors: calls to its monitors
  * and their streams, the answers to its own calls and subscriptions, the wait-for graph's probes,
- * and another thread's end. Each thread's dispatcher hands these kinds here, so they are handled
+ * another thread's end, and the release or close of an exported monitor. Each thread's dispatcher hands these kinds here, so they are handled
  * the same way whoever sent them.
  */
 export type MonitorMessage =
@@ -28,7 +30,9 @@ export type MonitorMessage =
   | StreamEventMessage
   | DeadlockProbeMessage
   | DeadlockVerdictMessage
-  | ThreadGoneMessage;
+  | ThreadGoneMessage
+  | ReleaseMessage
+  | CloseMonitorMessage;
 
 export function receiveMonitorMessage(message: MonitorMessage): void {
   switch (message.kind) {
@@ -57,6 +61,13 @@ export function receiveMonitorMessage(message: MonitorMessage): void {
     // Another thread ended: the calls it made here are dropped.
     case MessageKind.ThreadGone:
       dropCallsFrom(message.thread, message.why);
+      break;
+    // Holders letting go of an exported monitor, or closing it: here, or passed on to its thread.
+    case MessageKind.Release:
+      receiveRelease(message);
+      break;
+    case MessageKind.CloseMonitor:
+      serveCloseMonitor(message);
       break;
     default: {
       const unreachable: never = message;

@@ -1,5 +1,4 @@
 import { answerDump } from '../deadlock/monitor-dump';
-import { receiveRelease, serveCloseMonitor } from '../monitor/exported-monitors';
 import { receiveMonitorMessage } from '../monitor/monitor-messages';
 import { closeActorFor } from './actor-threads';
 import { ignoreStray } from './batched-port';
@@ -35,6 +34,8 @@ function receive(message: MainThreadMessage, from: number): void {
     case MessageKind.DeadlockProbe:
     case MessageKind.DeadlockVerdict:
     case MessageKind.ThreadGone:
+    case MessageKind.Release:
+    case MessageKind.CloseMonitor:
       receiveMonitorMessage(message);
       break;
     // The pool's threads.
@@ -46,13 +47,6 @@ function receive(message: MainThreadMessage, from: number): void {
       break;
     case MessageKind.HostingEnded:
       threadPool()?.hostingEnded(from);
-      break;
-    // Monitors' release and close, for the main thread's own monitors or passed on to their threads.
-    case MessageKind.Release:
-      receiveRelease(message);
-      break;
-    case MessageKind.CloseMonitor:
-      serveCloseMonitor(message);
       break;
     case MessageKind.JobBlocked:
       currentChildRunner()?.blocked(message.job, message.delta);

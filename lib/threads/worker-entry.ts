@@ -1,7 +1,6 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { describeMonitors } from '../deadlock/monitor-dump';
-import { receiveRelease, serveCloseMonitor } from '../monitor/exported-monitors';
 import { liveMonitors } from '../monitor/live-monitors';
 import { receiveMonitorMessage } from '../monitor/monitor-messages';
 import { installObservables } from '../observables';
@@ -64,15 +63,11 @@ function receive(message: ToWorker): void {
     case MessageKind.DeadlockProbe:
     case MessageKind.DeadlockVerdict:
     case MessageKind.ThreadGone:
+    case MessageKind.Release:
+    case MessageKind.CloseMonitor:
       receiveMonitorMessage(message);
       break;
     // Monitors of this thread that other threads let go of or close.
-    case MessageKind.Release:
-      receiveRelease(message);
-      break;
-    case MessageKind.CloseMonitor:
-      serveCloseMonitor(message);
-      break;
     // Children: the pool's for this thread, and the ones this thread's branches asked for.
     case MessageKind.RunTask:
       void runTask(message);
