@@ -2,7 +2,11 @@ import type { Comparison, LatencyComparison, MeasureOptions, ProcessesComparison
 import { measure, measureLatency, type ComparisonResult, type LatencyResult } from './measure';
 import { createReport, formatResult, formatSummary } from './report';
 import { cancelLatencyCooperative, cancelLatencyForced } from './cancel-latency';
-import { channelThroughput } from './channel-throughput';
+import { channelThroughput, channelThroughputUnpinned } from './channel-throughput';
+import { childrenCpu } from './children-cpu';
+import { coldStart } from './cold-start';
+import { childrenSequential } from './children-sequential';
+import { childrenThroughput } from './children-throughput';
 import { cpuChildren } from './cpu-children';
 import { crossThreadCall } from './cross-thread-call';
 import { deadlockDetectionLatency, deadlockTrackingOverhead } from './deadlock-detection';
@@ -10,7 +14,10 @@ import { largeValue } from './large-value';
 import { monitorRelease } from './monitor-release';
 import { pipelinedCalls } from './pipelined-calls';
 import { sameThreadCall } from './same-thread-call';
+import { scaling } from './scaling';
+import { scalingChannel } from './scaling-channel';
 import { shareabilityCheck } from './shareability-check';
+import { sharedDictRead } from './shared-dict-read';
 import { streamThroughput } from './stream-throughput';
 import { tokenRead } from './token-read';
 
@@ -34,14 +41,22 @@ const ALL_COMPARISONS: readonly (() => Comparison | LatencyComparison | Processe
   crossThreadCall,
   pipelinedCalls,
   cpuChildren,
+  childrenThroughput,
+  childrenSequential,
+  childrenCpu,
   largeValue,
   cancelLatencyCooperative,
   cancelLatencyForced,
   deadlockDetectionLatency,
   deadlockTrackingOverhead,
   channelThroughput,
+  channelThroughputUnpinned,
   streamThroughput,
   monitorRelease,
+  scaling,
+  scalingChannel,
+  sharedDictRead,
+  coldStart,
 ];
 
 /** A mistake on the command line: reported by its message alone, without a stack. */

@@ -30,6 +30,7 @@ export type { CheckedMonitorMethod, CheckedMonitorClass, NotShareableReason } fr
 // Threads, branch and tasks
 export { branch, type BranchOptions, type Children, type ChildResult } from './scope/branch';
 export type { Child } from './scope/child';
+export { background, type Background } from './scope/background';
 export { task } from './threads/task';
 export { configure, shutdown, type PoolOptions } from './threads/configure';
 export { spawn } from './threads/spawn';
@@ -44,6 +45,16 @@ export { sleep, type SleepOptions } from './cancellation/sleep';
 // Channels
 export { Channel, type ChannelWaitOptions } from './channel/channel';
 
+// Shared dictionaries
+export { SharedDict, type SharedDictOptions } from './shared-dict/shared-dict';
+
+// Locks and semaphores (their codec registers as the module loads)
+import './sync/lock-codec';
+export { Lock } from './sync/lock';
+export { Semaphore, type SemaphoreRunOptions } from './sync/semaphore';
+export type { Permit } from './sync/permit';
+export type { LockWaitOptions } from './sync/lock-handles';
+
 // Deadlocks and diagnostics
 export { dumpMonitors, MonitorDump, type MonitorState, type TurnState, type QueuedCallState } from './deadlock/monitor-dump';
 export { monitorEvents, type MonitorEvent } from './deadlock/wait-tracking';
@@ -56,8 +67,11 @@ export { MonitorClosedError } from './errors/monitor-closed-error';
 export { CancelledError, TimeoutError } from './errors/cancelled-error';
 export { DeadlockError, type DeadlockStep } from './errors/deadlock-error';
 export { ChannelClosedError, type ChannelClosedErrorCode } from './errors/channel-closed-error';
+export { SharedDictError, type SharedDictErrorCode } from './errors/shared-dict-error';
 export { BranchError } from './errors/branch-error';
+export { BackgroundError } from './errors/background-error';
 export { ThreadCrashError } from './errors/thread-crash-error';
+export { LockError } from './errors/lock-error';
 export type { ErrorCode } from './errors/codes';
 
 // Types

@@ -2,12 +2,15 @@
  * The showcase: `npm start` runs every sample in turn. Each one also runs alone with
  * `npx ts-node samples/<name>.ts`.
  */
+import { main as background } from './background';
 import { main as bankTransfer } from './bank-transfer';
 import { main as counter } from './counter';
 import { main as inventory } from './inventory';
+import { main as locks } from './locks';
 import { main as parallelMap } from './parallel-map';
 import { main as pipeline } from './pipeline';
 import { main as search } from './search';
+import { main as sharedDict } from './shared-dict';
 import { main as ticker } from './ticker';
 
 const samples: readonly (readonly [string, string, () => Promise<void>])[] = [
@@ -17,7 +20,10 @@ const samples: readonly (readonly [string, string, () => Promise<void>])[] = [
   ['cancellable search', 'search.ts', search],
   ['bank transfer deadlock', 'bank-transfer.ts', bankTransfer],
   ['channel pipeline', 'pipeline.ts', pipeline],
+  ['shared dictionary', 'shared-dict.ts', sharedDict],
+  ['locks and semaphores', 'locks.ts', locks],
   ['cross-thread Observable', 'ticker.ts', ticker],
+  ['background children', 'background.ts', background],
 ];
 
 async function tour(): Promise<void> {

@@ -39,6 +39,7 @@ const LAYERS = [
       'threads/task.ts',
       'threads/call-key.ts',
       'threads/outcome.ts',
+      'threads/thread-liveness.ts',
       'observables.ts',
     ],
   ],
@@ -54,7 +55,7 @@ const LAYERS = [
     ],
   ],
   ['rpc', ['monitor/remote-monitor.ts', 'monitor/exported-monitors.ts', 'monitor/monitor-messages.ts']],
-  ['features', ['decorators/', 'scope/', 'threads/', 'channel/', 'deadlock/']],
+  ['features', ['decorators/', 'scope/', 'threads/', 'channel/', 'deadlock/', 'sync/', 'shared-dict/']],
   ['adapters', ['rxjs/']],
   ['start-up', ['index.ts', 'threads/worker-entry.ts', 'threads/main-thread.ts']],
 ];

@@ -12,14 +12,27 @@ import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
 import { otherWaits } from '../deadlock/monitor-dump';
 import { monitorClasses } from '../monitor/class-registry';
 import { WithdrawableWait } from '../monitor/withdrawable-wait';
+import { decode } from '../threads/serialize';
+import { INLINE, Ring } from './ring';
+import { fromBytes } from './value-bytes';
 
 /**
- * What a channel is on the thread that made it: the buffer and the calls waiting to put or get.
+ * What a channel is on the thread that made it: the slow side of its ring (ring.ts), where waits
+ * live. Puts and gets that find room or a value in the ring never come here (channel.ts); the
+ * ones that must wait do, and so do the first put and the first get of each turn on each thread,
+ * so that the channel knows its producer and consumer as before. Values that cannot be written
+ * as bytes come here too, and stay here, their number in a KEPT slot of the ring.
  *
  * It is a monitor, so other threads reach it with the ordinary call machinery (their token
  * travels with each call, a dead thread's calls are answered), but a concurrent one: a `get`
- * that waits for a value must not keep the `put` that brings it out. Each method changes the
- * state only between awaits, so no lock is needed on its one thread.
+ * that waits for a value must not keep the `put` that brings it out. Each method changes its own
+ * state only between awaits, and the ring's under the ring's lock, so no other lock is needed.
+ *
+ * Values that wait to go into the ring (puts that wait for room, and, for a capacity above the
+ * ring's slots, the values put beyond them) are `#pending`, in order, after every value of the
+ * ring: while any is pending, the ring says so and nobody else puts into it, so the order holds.
+ * While a put or a get waits here, the core waits on the ring's version for a change made by any
+ * thread, then serves what it can: pending values into the ring, waiting gets out of it.
  *
  * A wait is an edge of the wait-for graph when the channel knows its other side: the one turn
  * that has put into it (for a `get`) or taken from it (for a `put`). A channel fed by several
@@ -29,54 +42,265 @@ import { WithdrawableWait } from '../monitor/withdrawable-wait';
 @Monitor({ name: 'Channel' })
 export class ChannelCore {
   readonly #capacity: number;
-  readonly #values: unknown[] = [];
+  readonly #ring: Ring;
+  /** Values after the ring's, oldest first; a put's waiter is there until its value is within the capacity. */
+  readonly #pending: Pending[] = [];
+  /** Values the ring holds by number (KEPT slots). */
+  readonly #kept = new Map<number, Item>();
+  #nextKept = 1;
   readonly #getters: Waiter<unknown>[] = [];
-  readonly #putters: { readonly value: unknown; readonly waiter: Waiter<void> }[] = [];
-  #closed = false;
+  /** Puts and gets waiting on their own threads, for room or a value (see #signal). */
+  readonly #roomWaiters: Waiter<void>[] = [];
+  readonly #valueWaiters: Waiter<void>[] = [];
+  #watching = false;
+  #label = 'Channel';
   #producer: Party | 'unknown' | undefined;
   #consumer: Party | 'unknown' | undefined;
 
-  constructor(capacity: number) {
+  /** @param memory - the ring's memory, made with {@link Ring.create} for `capacity` */
+  constructor(capacity: number, memory: SharedArrayBuffer) {
     this.#capacity = capacity;
+    this.#ring = new Ring(memory, capacity);
   }
 
+  /**
+   * Puts a value that could not go straight into the ring: `bytes` (latin1) as written by
+   * value-bytes.ts, or a `value` that only a message can carry.
+   */
   @monitorMethod
-  async put(value: unknown): Promise<void> {
+  async put(kind: 'bytes' | 'value' | 'room', data?: unknown): Promise<void> {
     this.#producer = learn(this.#producer);
-    if (this.#closed) throw new ChannelClosedError('ERR_CHANNEL_CLOSED', label());
-    const getter = this.#getters.shift();
-    if (getter !== undefined) return getter.resolve(value);
-    if (this.#values.length < this.#capacity) {
-      this.#values.push(value);
+    this.#label = label();
+    if (kind === 'room') return this.#signal('put');
+    const item: Item = kind === 'bytes' ? { bytes: Buffer.from(data as string, 'latin1') } : { value: data };
+    const ring = this.#ring;
+    ring.lock();
+    let accepted: boolean;
+    try {
+      if (ring.closed) {
+        discard(item);
+        throw new ChannelClosedError('ERR_CHANNEL_CLOSED', this.#label);
+      }
+      accepted = this.#pending.length === 0 ? this.#putInRing(item) : false;
+      if (!accepted && ring.count + this.#pending.length < this.#capacity) {
+        this.#pending.push({ item, waiter: undefined });
+        ring.pending = this.#pending.length;
+        accepted = true;
+      }
+    } finally {
+      ring.unlock();
+    }
+    ring.wake();
+    if (accepted) {
+      this.#serve();
       return;
     }
-    return this.#wait<void>('put', (waiter) => this.#putters.push({ value, waiter }), (waiter) => remove(this.#putters, (entry) => entry.waiter === waiter), this.#consumer);
+    let waiting: Promise<void>;
+    try {
+      waiting = this.#wait<void>(
+        'put',
+        (waiter) => this.#pending.push({ item, waiter }),
+        (waiter) => {
+          // Taken back, it inserts nothing; a later put may now be within the capacity.
+          remove(this.#pending, (entry) => entry.waiter === waiter);
+          discard(item);
+          queueMicrotask(() => this.#serve());
+        },
+        this.#consumer,
+      );
+    } catch (error) {
+      // Its token was cancelled before it could wait: the references in its bytes are counted back here, as the put's own thread no longer does.
+      discard(item);
+      throw error;
+    }
+    // Served only once the wait is set up, so that its end undoes all of it.
+    this.#serve();
+    return waiting;
   }
 
+  /** Takes the oldest value for a get that found none it could take in the ring. */
   @monitorMethod
-  async get(): Promise<unknown> {
+  async get(only?: 'signal'): Promise<unknown> {
     this.#consumer = learn(this.#consumer);
-    if (this.#values.length > 0) {
-      const value = this.#values.shift();
-      // A slot opened: the first waiting put fills it.
-      const putter = this.#putters.shift();
-      if (putter !== undefined) {
-        this.#values.push(putter.value);
-        putter.waiter.resolve();
-      }
-      return value;
+    this.#label = label();
+    if (only === 'signal') return this.#signal('get');
+    const ring = this.#ring;
+    let taken: Item | undefined;
+    let closed: boolean;
+    ring.lock();
+    try {
+      taken = this.#takeOldest();
+      closed = ring.closed;
+    } finally {
+      ring.unlock();
     }
-    if (this.#closed) throw new ChannelClosedError('ERR_CHANNEL_DRAINED', label());
-    return this.#wait<unknown>('get', (waiter) => this.#getters.push(waiter), (waiter) => remove(this.#getters, (entry) => entry === waiter), this.#producer);
+    ring.wake();
+    if (taken !== undefined) {
+      this.#serve();
+      return open(taken);
+    }
+    if (closed) throw new ChannelClosedError('ERR_CHANNEL_DRAINED', this.#label);
+    const waiting = this.#wait<unknown>(
+      'get',
+      (waiter) => this.#getters.push(waiter),
+      (waiter) => remove(this.#getters, (entry) => entry === waiter),
+      this.#producer,
+    );
+    // A value may have come into the ring since it was looked at: served only once the wait is set up.
+    this.#serve();
+    return waiting;
   }
 
   /** Closes the channel: waiting and later puts fail; gets take what is left, then fail. */
   @monitorMethod
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const { waiter } of this.#putters.splice(0)) waiter.reject(new ChannelClosedError('ERR_CHANNEL_CLOSED', label()));
-    for (const getter of this.#getters.splice(0)) getter.reject(new ChannelClosedError('ERR_CHANNEL_DRAINED', label()));
+    this.#label = label();
+    const ring = this.#ring;
+    ring.lock();
+    const already = ring.closed;
+    if (!already) ring.close();
+    ring.unlock();
+    ring.wake();
+    if (already) return;
+    // Puts not yet within the capacity fail; values already put stay, to be taken.
+    const refused = this.#pending.filter((entry) => entry.waiter !== undefined);
+    for (const entry of refused) {
+      remove(this.#pending, (other) => other === entry);
+      discard(entry.item);
+    }
+    for (const { waiter } of refused) waiter?.reject(new ChannelClosedError('ERR_CHANNEL_CLOSED', this.#label));
+    this.#serve();
+  }
+
+  /**
+   * The wait of a put or get that waits on its own thread (channel.ts): it ends, without putting
+   * or taking anything, once a put may find room (or must come here: values are pending), a get
+   * a value, or the channel is closed (the put or get then looks again on its own thread, and
+   * fails there). While it lasts it is the wait that dumps, the exit warning and the wait-for
+   * graph see, and its cancellation, a deadlock verdict or its thread's death end it as any wait here.
+   */
+  #signal(side: 'put' | 'get'): Promise<void> {
+    const list = side === 'put' ? this.#roomWaiters : this.#valueWaiters;
+    const waiting = this.#wait<void>(
+      side,
+      (waiter) => list.push(waiter),
+      (waiter) => remove(list, (entry) => entry === waiter),
+      side === 'put' ? this.#consumer : this.#producer,
+    );
+    this.#serve();
+    return waiting;
+  }
+
+  /** Takes the oldest value, from the ring or else from the pending ones; under the ring's lock. */
+  #takeOldest(): Item | undefined {
+    const ring = this.#ring;
+    if (ring.count > 0) {
+      const taken = ring.take();
+      if (taken.kind === INLINE) return { bytes: taken.bytes };
+      const item = this.#kept.get(taken.id) as Item;
+      this.#kept.delete(taken.id);
+      return item;
+    }
+    const first = this.#pending.shift();
+    ring.pending = this.#pending.length;
+    first?.waiter?.resolve();
+    return first?.item;
+  }
+
+  /** Writes a value into a free slot of the ring, as bytes or kept here; under the ring's lock. */
+  #putInRing(item: Item): boolean {
+    const ring = this.#ring;
+    if (ring.count >= ring.slots) return false;
+    if ('bytes' in item && ring.putBytes(item.bytes)) return true;
+    const id = this.#nextKept++;
+    this.#kept.set(id, item);
+    return ring.putKept(id);
+  }
+
+  /**
+   * Moves pending values into the ring, accepts waiting puts whose value is now within the
+   * capacity, hands the oldest values to waiting gets, and ends those that a close leaves with
+   * nothing; then, while anything still waits, watches the ring for a change by another thread.
+   */
+  #serve(): void {
+    const ring = this.#ring;
+    const accepted: Waiter<void>[] = [];
+    const served: [Waiter<unknown>, Item][] = [];
+    const signalled: Waiter<void>[] = [];
+    let drained = false;
+    ring.lock();
+    try {
+      for (let progress = true; progress; ) {
+        progress = false;
+        while (this.#pending.length > 0 && this.#putInRing((this.#pending[0] as Pending).item)) {
+          const { waiter } = this.#pending.shift() as Pending;
+          if (waiter !== undefined) accepted.push(waiter);
+          progress = true;
+        }
+        for (let index = 0; index < this.#pending.length && ring.count + index < this.#capacity; index++) {
+          const entry = this.#pending[index] as Pending;
+          if (entry.waiter === undefined) continue;
+          accepted.push(entry.waiter);
+          entry.waiter = undefined;
+        }
+        while (this.#getters.length > 0) {
+          const item = this.#takeOldest();
+          if (item === undefined) break;
+          served.push([this.#getters.shift() as Waiter<unknown>, item]);
+          progress = true;
+        }
+      }
+      ring.pending = this.#pending.length;
+      drained = ring.closed && ring.count === 0 && this.#pending.length === 0;
+      if (ring.closed || ring.count < ring.slots || this.#pending.length > 0) signalled.push(...this.#roomWaiters.splice(0));
+      if (ring.closed || ring.count > 0 || this.#pending.length > 0) signalled.push(...this.#valueWaiters.splice(0));
+      ring.setWaiters(this.#waits());
+    } finally {
+      ring.unlock();
+    }
+    ring.wake();
+    for (const waiter of accepted) waiter.resolve();
+    // Signalled waits look again on their own threads, where the closed channel fails them.
+    for (const waiter of signalled) waiter.resolve();
+    for (const [waiter, item] of served) {
+      let value: unknown;
+      try {
+        value = open(item);
+      } catch (error) {
+        waiter.reject(error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      waiter.resolve(value);
+    }
+    if (drained) for (const getter of this.#getters.splice(0)) getter.reject(new ChannelClosedError('ERR_CHANNEL_DRAINED', this.#label));
+    if (this.#waits()) this.#watch();
+  }
+
+  /** Whether anything here waits for a change of the ring. */
+  #waits(): boolean {
+    return this.#getters.length > 0 || this.#pending.length > 0 || this.#roomWaiters.length > 0 || this.#valueWaiters.length > 0;
+  }
+
+  /** Serves again after each change another thread makes to the ring, while anything waits here. */
+  #watch(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    const ring = this.#ring;
+    const loop = async (): Promise<void> => {
+      try {
+        while (this.#waits()) {
+          // Waiters first, then the version: a change after this read wakes the wait below.
+          ring.setWaiters(true);
+          const seen = ring.version();
+          this.#serve();
+          if (!this.#waits()) break;
+          await ring.changeFrom(seen);
+        }
+      } finally {
+        this.#watching = false;
+      }
+    };
+    void loop();
   }
 
   /**
@@ -102,8 +326,11 @@ export class ChannelCore {
         dequeue(waiter);
         waiter.reject(error);
       });
+      let edge = watched !== undefined;
       const end = () => {
         wait.end();
+        if (edge) this.#ring.countEdge(side, -1);
+        edge = false;
         if (call !== undefined) otherWaits().delete(call);
         forgetWait();
         if (job !== undefined) childRunner().blocked(job, -1);
@@ -120,6 +347,8 @@ export class ChannelCore {
         },
       };
       if (call !== undefined) otherWaits().add(call, () => describeForDump(side, describe()));
+      // Counted before the ring is looked at again (the #serve after this): from then on, the other side's puts or gets come here.
+      if (edge) this.#ring.countEdge(side, 1);
       enqueue(waiter);
       // The wait can be taken back: by its token, by a deadlock verdict, or when its caller's thread dies.
       wait.watch(token, (reason) => new CancelledError(reason, `${label()}.${side}`));
@@ -187,6 +416,30 @@ class ChannelWaits {
 }
 
 const channelWaits = slot('channel waits', () => new ChannelWaits());
+
+/** A value on its way through the core: bytes as value-bytes.ts writes them, or a value only a message can carry. */
+type Item = { readonly bytes: Uint8Array } | { readonly value: unknown };
+
+/** A value waiting to go into the ring, and the put that waits until it is within the capacity. */
+interface Pending {
+  readonly item: Item;
+  waiter: Waiter<void> | undefined;
+}
+
+/** Counts back the references inside bytes that will never be taken: decoding them does, as taking them would. */
+function discard(item: Item): void {
+  if (!('bytes' in item)) return;
+  try {
+    decode(fromBytes(item.bytes));
+  } catch {
+    // Kept counts only keep their monitors exported, which is safe.
+  }
+}
+
+/** The value an item stands for, on this thread. */
+function open(item: Item): unknown {
+  return 'bytes' in item ? decode(fromBytes(item.bytes)) : item.value;
+}
 
 interface Waiter<T> {
   resolve(value: T): void;

@@ -1,7 +1,7 @@
 import { DeadlockError, describeCycle, type DeadlockStep } from '../errors/deadlock-error';
 import { MessageKind, type DeadlockProbeMessage as Probe, type DeadlockVerdictMessage as Verdict } from '../threads/protocol';
 import type { ProbePath, QueuedEntry } from '../threads/wire-types';
-import type { MonitorCall } from './monitor-call';
+import { threadOfCall, type MonitorCall } from './monitor-call';
 
 /**
  * Deadlock detection across threads: one wait-for graph whose edges stay on the threads where
@@ -23,6 +23,14 @@ import type { MonitorCall } from './monitor-call';
 export class DeadlockDetector {
   /** Calls of this thread's monitors that probes and verdicts from elsewhere may name: calls from other threads, and queued calls. */
   readonly calls = new Map<number, MonitorCall>();
+  /** The calls this thread started a probe from: only such a probe, come back, can say it found a cycle. */
+  readonly #origins = new WeakSet<MonitorCall>();
+  /**
+   * For each call of this thread that a probe named as a candidate to reject, the probes that did:
+   * origin call id, and the thread of that origin, which alone may send its verdict. A verdict for a
+   * call no probe of that thread passed here is not that thread's to give.
+   */
+  readonly #candidates = new WeakMap<MonitorCall, Map<number, number>>();
 
   constructor(
     readonly threadId: number,
@@ -42,7 +50,9 @@ export class DeadlockDetector {
 
   /** Sends a probe from a queued call now. */
   probe(call: MonitorCall): void {
-    if (call.state === 'queued') this.#at({ origin: call.id, steps: [], queued: [], visited: [] }, call);
+    if (call.state !== 'queued') return;
+    this.#origins.add(call);
+    this.#at({ origin: call.id, steps: [], queued: [], visited: [] }, call);
   }
 
   /**
@@ -53,6 +63,7 @@ export class DeadlockDetector {
   waiting(turn: MonitorCall): void {
     setImmediate(() => {
       if (turn.state !== 'running' || turn.withdraw === undefined || turn.liveWaits > 0) return;
+      this.#origins.add(turn);
       this.#visit({ origin: turn.id, steps: [], queued: [], visited: [] }, turn);
     });
   }
@@ -64,10 +75,37 @@ export class DeadlockDetector {
     this.calls.set(call.id, call);
   }
 
-  /** A probe from another thread arrived at one of this thread's calls. */
-  receive(message: Probe | Verdict): void {
-    if (message.kind === MessageKind.DeadlockProbe) this.follow(message.path, message.call);
-    else this.#reject(message.call, message.cycle);
+  /**
+   * A probe or a verdict from another thread arrived for one of this thread's calls. A verdict is
+   * taken only from a thread whose own probe named that call here as a candidate (`from` is the
+   * sender's own id: the main thread passes on nothing in another's name), so that no thread can
+   * reject another's call without a cycle its probe walked through it. False for a verdict that
+   * is not the sender's to give.
+   */
+  receive(message: Probe | Verdict): boolean {
+    if (message.kind === MessageKind.DeadlockProbe) {
+      this.follow(message.path, message.call);
+      return true;
+    }
+    const call = this.calls.get(message.call);
+    // A verdict for a call that ended meanwhile is late, not stray.
+    if (call === undefined) return true;
+    if (![...(this.#candidates.get(call)?.values() ?? [])].includes(message.from)) return false;
+    this.#reject(message.call, message.cycle);
+    return true;
+  }
+
+  /**
+   * Whether thread `from` may send this probe: a call that a probe could name as a candidate to
+   * reject (a queued call, or a turn in a channel wait) is waited for only by the thread that made
+   * it, so only that thread probes it; a running turn (which a channel wait watches from any
+   * thread) may be probed by any, as the probe only passes it on. Without this, any thread could
+   * walk a made-up path through another's queued call.
+   */
+  mayProbe(message: Probe): boolean {
+    const call = this.calls.get(message.call);
+    if (call === undefined || (call.state === 'running' && call.withdraw === undefined)) return true;
+    return threadOfCall(call.id) === message.from;
   }
 
   /** Follows the probe to the call `id` of this thread. */
@@ -80,16 +118,17 @@ export class DeadlockDetector {
     const { id } = call;
     if (call.state === 'ended') return;
     if (call.state === 'running') {
-      if (id === path.origin && path.steps.length > 0) this.#found(path);
+      if (id === path.origin && path.steps.length > 0) this.#found(path, call);
       else this.#visit(path, call);
       return;
     }
     if (path.queued.length > 0 && id === path.origin) {
-      this.#found(path);
+      this.#found(path, call);
       return;
     }
     // A loop that does not pass through the origin is another probe's business.
     if (path.queued.some((entry) => entry.id === id)) return;
+    this.#candidate(call, path);
     const next: ProbePath = {
       ...path,
       queued: [...path.queued, { id, thread: this.threadId, at: call.queuedAt, step: path.steps.length }],
@@ -102,11 +141,12 @@ export class DeadlockDetector {
     if (turn.liveWaits > 0 || path.visited.includes(turn.id)) return;
     // Back at the waiting turn a probe started from: the cycle closes through it.
     if (path.steps.length > 0 && turn.id === path.origin) {
-      this.#found(path);
+      this.#found(path, turn);
       return;
     }
     // A turn in a channel wait can be rejected like a queued call: it is a candidate too.
     if (turn.withdraw !== undefined && !path.queued.some((entry) => entry.id === turn.id)) {
+      this.#candidate(turn, path);
       path = { ...path, queued: [...path.queued, { id: turn.id, thread: this.threadId, at: turn.queuedAt, step: path.steps.length }] };
     }
     for (const [id, outgoing] of turn.outgoing) {
@@ -114,20 +154,43 @@ export class DeadlockDetector {
       const next: ProbePath = { ...path, steps: [...path.steps, step], visited: [...path.visited, turn.id] };
       if (outgoing.call !== undefined) this.#at(next, outgoing.call);
       else if (outgoing.thread === this.threadId) this.follow(next, id);
-      else this.send(outgoing.thread, { kind: MessageKind.DeadlockProbe, to: outgoing.thread, call: id, path: next });
+      else this.send(outgoing.thread, { kind: MessageKind.DeadlockProbe, to: outgoing.thread, from: this.threadId, call: id, path: next });
     }
   }
 
-  /** A cycle: the call that queued last is rejected, its cycle told starting at its monitor's holder. */
-  #found(path: ProbePath): void {
-    if (path.queued.length === 0) return;
+  /**
+   * Notes that a probe names `call` as a candidate to reject: the thread of its origin is the first
+   * candidate's (the origin itself, or this thread when `call` is the origin).
+   */
+  #candidate(call: MonitorCall, path: ProbePath): void {
+    let probes = this.#candidates.get(call);
+    if (probes === undefined) this.#candidates.set(call, (probes = new Map()));
+    probes.set(path.origin, path.queued[0]?.thread ?? this.threadId);
+  }
+
+  /**
+   * A cycle: the call that queued last is rejected, its cycle told starting at its monitor's holder.
+   * Only a probe this thread started can close a cycle here: a probe made up elsewhere, come "back"
+   * to a call it never left from, or without the origin's own first entry (whose queueing time only
+   * the real probe carries), is ignored; and a call of this thread is rejected only if this probe
+   * named it here.
+   */
+  #found(path: ProbePath, origin: MonitorCall): void {
+    const first = path.queued[0];
+    if (first === undefined || !this.#origins.has(origin)) return;
+    // The origin's own entry, made here when the probe started: its time is known only to the probe's path.
+    if (first.id !== origin.id || first.thread !== this.threadId || first.at !== origin.queuedAt) return;
     let victim = path.queued[0] as QueuedEntry;
     for (const entry of path.queued) {
       if (entry.at > victim.at || (entry.at === victim.at && entry.id > victim.id)) victim = entry;
     }
     const cycle = [...path.steps.slice(victim.step), ...path.steps.slice(0, victim.step)];
-    if (victim.thread === this.threadId) this.#reject(victim.id, cycle);
-    else this.send(victim.thread, { kind: MessageKind.DeadlockVerdict, to: victim.thread, call: victim.id, cycle });
+    if (victim.thread !== this.threadId) {
+      this.send(victim.thread, { kind: MessageKind.DeadlockVerdict, to: victim.thread, from: this.threadId, call: victim.id, cycle });
+      return;
+    }
+    const call = this.calls.get(victim.id);
+    if (call !== undefined && this.#candidates.get(call)?.has(path.origin) === true) this.#reject(victim.id, cycle);
   }
 
   #reject(id: number, cycle: readonly DeadlockStep[]): void {

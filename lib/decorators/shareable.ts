@@ -1,14 +1,13 @@
 import { DefinitionError } from '../errors/definition-error';
 import { monitorClasses } from '../monitor/class-registry';
 import { ShareabilityError } from '../errors/shareability-error';
-import { findViolation } from '../shareability/check';
+import { findViolation, findViolationIfFrozen } from '../shareability/check';
 import { freezeDeeply } from '../shareability/freeze';
 import { shareableClasses, type ShareablePlan } from '../shareability/shareable-classes';
 import { verifiedValues } from '../shareability/verified-values';
 import type { ShareableOptions } from '../types';
 import { codecs } from '../threads/codec-registry';
 import type { ClassLocation } from '../threads/protocol';
-import { decode, encodeWalked } from '../threads/serialize';
 import { classKeys, classLocation, findClass } from './class-location';
 import { applyDecorator } from './apply-decorator';
 import type { ClassDecoratorPlan } from './decorator-plan';
@@ -112,8 +111,14 @@ export function findShareableClass(location: ClassLocation): ShareablePlan {
   return findClass(location, shareableClasses().byLocation, '@shareable');
 }
 
-/** Freezes a new instance all the way down and proves it shareable, once for its whole life. */
+/**
+ * Freezes a new instance all the way down and proves it shareable, once for its whole life. Check
+ * first, then freeze: an instance refused for one field leaves the objects the caller gave it
+ * as they were.
+ */
 function sealInstance(instance: object, plan: ShareablePlan): void {
+  const refused = findViolationIfFrozen(instance, instance);
+  if (refused !== undefined) throw new ShareabilityError('ERR_NOT_SHAREABLE', `new ${plan.className}(): field`, refused.path, refused.what, refused.fix);
   const seen = new Set<object>([instance]);
   for (const key of Reflect.ownKeys(instance)) {
     const descriptor = Object.getOwnPropertyDescriptor(instance, key);
@@ -128,14 +133,15 @@ function sealInstance(instance: object, plan: ShareablePlan): void {
 // without running the constructor.
 codecs().register({
   kind: 'shareable',
-  encode(value) {
+  encode(value, nested) {
     const plan = shareableClasses().planOf((Object.getPrototypeOf(value) as { constructor: Function }).constructor);
     if (plan === undefined) return undefined;
     const fields: Record<string, unknown> = {};
     for (const key of Object.keys(value)) fields[key] = (value as Record<string, unknown>)[key];
-    return { kind: 'shareable', location: plan.location, fields: encodeWalked(fields) };
+    // Encoded with the value it is in, so parts the instance shares with the rest arrive shared.
+    return { kind: 'shareable', location: plan.location, fields: nested.encode(fields) };
   },
-  decode: (marker) => reviveShareable(marker.location, decode(marker.fields) as Record<string, unknown>),
+  decode: (marker, nested) => reviveShareable(marker.location, nested.decode(marker.fields) as Record<string, unknown>),
 });
 
 function reviveShareable(location: ClassLocation, fields: Record<string, unknown>): object {
@@ -145,6 +151,8 @@ function reviveShareable(location: ClassLocation, fields: Record<string, unknown
     Object.defineProperty(instance, key, { value: fields[key], enumerable: true, writable: false, configurable: false });
   }
   Object.freeze(instance);
-  verifiedValues().add(instance);
+  // It stands where its fields' object stood, so it nests as deeply as that did.
+  const verified = verifiedValues();
+  verified.add(instance, verified.height(fields));
   return instance;
 }

@@ -14,6 +14,14 @@ export const errorMessages = {
   ERR_TRANSFER_USED: (where: string) =>
     `${where} is a transfer() whose ArrayBuffer was already moved; call transfer(buffer) once per send, with a buffer you still own`,
 
+  // Shared dictionaries: what one can hold, and how much.
+  ERR_SHARED_DICT_FULL: (where: string, limit: 'maxEntries' | 'maxBytes', holds: string) =>
+    `${where}: the SharedDict is full: ${holds}. Raise ${limit} where it is made (new SharedDict({ ${limit} })), or delete entries first`,
+  ERR_SHARED_DICT_KEY: (where: string, received: string) =>
+    `${where}: a SharedDict key must be a string or a number (not NaN), got ${received}; convert it with String(key) or Number(key) (1 and '1' are different keys)`,
+  ERR_SHARED_DICT_VALUE: (where: string, path: string, what: string, why: string) =>
+    `${where}${path === '' ? '' : ` ${path}`} is ${what}, which a SharedDict cannot hold (${why}). Keep it in a @Monitor, or pass it to the children that need it, and store plain data or @shareable instances in the dict`,
+
   // Definition: a decorator or option used the wrong way, caught as early as possible.
   ERR_DECORATOR_MISUSE: (decorator: string, target: string, fix: string) =>
     `${decorator} cannot decorate ${target}; ${fix}`,
@@ -63,6 +71,9 @@ export const errorMessages = {
     `${channel} is closed: no value can be put in it any more. Stop producing when it is closed (catch ChannelClosedError), or close it only once every producer is done`,
   ERR_CHANNEL_DRAINED: (channel: string) =>
     `${channel} is closed and every value in it was taken: get() has nothing more to give. Iterate with for await, which ends here quietly`,
+  // Locks and semaphores.
+  ERR_LOCK_RELEASED: (permit: string) =>
+    `${permit} was already released; release each permit once: \`using\` and run() release it when their block ends, so do not also call release() there`,
   ERR_DEADLOCK: (cycle: string, call: string) =>
     `deadlock: ${cycle}. The call ${call} was rejected to break the cycle. Take monitors in one fixed order, or declare the monitor @Monitor({ reentrant: 'chain' }) if a call chain must come back into it`,
 
@@ -71,6 +82,10 @@ export const errorMessages = {
     `${what} was called after its branch finished; a child may not outlive its branch, so add children inside the body or while the branch still runs`,
   ERR_BRANCH_FAILED: (count: number) => `${count} children of the branch failed; see .errors`,
   ERR_THREAD_CRASH: (what: string, how: string) => `${what} crashed its thread: ${how}`,
+  ERR_BACKGROUND_OFF_MAIN_THREAD: (what: string, thread: string) =>
+    `${what} was called on ${thread}, but background children belong to the main thread, which cancels them when the process is told to stop; start them from the main thread, or start a branch here and await it`,
+  ERR_BACKGROUND_FAILED: (child: string, message: string) =>
+    `background child ${child} failed, and nothing handled its result: ${message}. Handle its failure where it is started (background(fn).result.catch(...)), or await its result`,
 } as const;
 
 /**
@@ -84,6 +99,10 @@ export const warningMessages = {
     `${file} starts ${started} at its top level, and ${thread} loaded it to find a task or class it defines: every thread that loads the module starts it again. Start work only when the module runs as the program: ${guard}; or move the tasks and classes into a module of their own`,
   SAFETHREAD_CHANNEL_WAIT: (wait: string, seconds: string, why: string) =>
     `${wait} has waited ${seconds} s and the process is about to exit, so it will never end and the code awaiting it never resumes: nothing left in the process could end it (${why}). Close the channel once every producer is done (a waiting get() then fails with ChannelClosedError, and for await ends), or keep what fills it running until the consumer is done`,
+  SAFETHREAD_LOCK_WAIT: (wait: string, seconds: string, why: string) =>
+    `${wait} has waited ${seconds} s and the process is about to exit, so it will never end and the code awaiting it never resumes: nothing left in the process could release the lock (${why}). Release every permit once done with it (\`using _held = await lock.acquire()\` releases it when the block ends, run(fn) when fn settles)`,
+  SAFETHREAD_PERMIT_DROPPED: (permit: string) =>
+    `${permit} was dropped without being released (the code that acquired it ended, or let go of it, without release()), so it was released when it was garbage-collected, which may be long after; until then nobody else could take it. Release every permit once done with it: \`using _held = await lock.acquire()\` releases it when the block ends, run(fn) when fn settles`,
   SAFETHREAD_LOCAL_CHILD_ABANDONED: (child: string, cancelled: string, graceMs: number) =>
     `local child ${child} of a branch ran on for graceMs (${graceMs} ms) after ${cancelled}, so the branch settled without it; it runs on this thread, where it cannot be ended, so it runs on (and may keep the process alive) until it returns. Make it stop when currentToken() is cancelled: pass currentToken().signal to its I/O, or check currentToken().cancelled in its loops`,
 } as const;

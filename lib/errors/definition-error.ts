@@ -17,7 +17,8 @@ export type DefinitionErrorCode =
   | 'ERR_MODULE_NOT_LOADABLE'
   | 'ERR_RXJS_MISSING'
   | 'ERR_NOT_A_MONITOR'
-  | 'ERR_BRANCH_CLOSED';
+  | 'ERR_BRANCH_CLOSED'
+  | 'ERR_BACKGROUND_OFF_MAIN_THREAD';
 
 /**
  * A decorator, an option or a monitor method is used in a way safethread cannot honour:

@@ -9,12 +9,13 @@ import { transfer } from '../shareability/transfer';
 import { serializeError } from '../threads/serialize-error';
 import { MessageKind, type CallMessage, type CloseMonitorMessage, type Encoded, type ReleaseMessage, type MonitorMarker, type StreamEventMessage, type SubscribeMessage, type UnsubscribeMessage } from '../threads/protocol';
 import { transport } from '../threads/transport';
+import { ignoreStray } from '../threads/batched-port';
 import { callKey, threadOfCall } from '../deadlock/monitor-call';
 import { exportTable } from './export-table';
 import { LocalMonitor, type CallOrigin } from './local-monitor';
 import { endpointOf } from './reference';
 import type { MonitorEndpoint } from './monitor-endpoint';
-import { releaseMarkers, RemoteMonitor, reviveReference } from './remote-monitor';
+import { RemoteMonitor, reviveReference } from './remote-monitor';
 
 /**
  * The owner's side of monitors used from other threads: a reference that leaves this thread
@@ -25,20 +26,19 @@ import { releaseMarkers, RemoteMonitor, reviveReference } from './remote-monitor
 /**
  * The marker that carries a monitor reference (by its endpoint) to another thread. Each marker
  * counts at its owner until the thread that revives it lets it go (see export-table.ts): one of
- * this thread's monitors counts here; a marker passed on from another thread's monitor is
- * counted at its owner, told before the marker can arrive anywhere (messages from one thread
- * keep their order through the main thread).
+ * this thread's monitors counts here (and a worker that starts to export tells the main thread,
+ * which then keeps it); a marker passed on from another thread's monitor is counted at its owner,
+ * told before the marker can arrive anywhere (messages from one thread keep their order through
+ * the main thread).
  */
 export function exportReference(endpoint: MonitorEndpoint): MonitorMarker {
   if (endpoint instanceof RemoteMonitor) {
     const { thread, id } = endpoint.marker;
-    transport().send(thread, { kind: MessageKind.Release, to: thread, monitor: id, markers: -1 });
+    transport().send(thread, { kind: MessageKind.Release, to: thread, from: thisThread().id, monitor: id, change: 'passed', markers: 1 });
     return endpoint.marker;
   }
   const monitor = endpoint as LocalMonitor;
-  const table = exportTable();
-  // A worker that serves monitors must stay while others may call them.
-  if (table.add(monitor) && thisThread().id !== 0 && table.size === 1) transport().send(0, { kind: MessageKind.Hosting });
+  exportTable().add(monitor);
   const { plan } = monitor;
   return {
     kind: 'monitor',
@@ -61,20 +61,51 @@ codecs().register({
   decode: (marker) => reviveReference(marker),
 });
 
-/** Markers of a monitor of this thread that a holder let go of, or passed on; a message for another thread goes on to it. */
+/**
+ * What a holder did with markers of a monitor of this thread: revived, let go of, or passed on
+ * (see export-table.ts, which counts each for its holder, so that `from` moves only its own). A
+ * message for another thread goes on to it. `from` is the sender's own: the main thread passes on
+ * no message of a worker's in another thread's name (threads/router.ts).
+ */
 export function receiveRelease(message: ReleaseMessage): void {
   if (message.to !== thisThread().id) return transport().send(message.to, message);
-  releaseMarkers(message.monitor, message.markers);
+  const table = exportTable();
+  switch (message.change) {
+    case 'revived':
+      table.revived(message.monitor, message.from, message.markers);
+      break;
+    case 'released':
+      table.release(message.monitor, message.from, message.markers);
+      break;
+    case 'passed':
+      table.passed(message.monitor, message.from, message.markers);
+      break;
+    default:
+      ignoreStray(`thread ${String(message.from)}`, message, `a release message whose change is ${JSON.stringify(String(message.change)).slice(0, 40)}`);
+  }
 }
 
-/** `close(ref)` from another thread: closes a monitor of this thread, or passes the message on to its thread. */
+/**
+ * `close(ref)` from another thread: closes a monitor of this thread, when the thread asking holds
+ * a reference to it (any other asks for what it was never given, and is ignored), or passes the
+ * message on to its thread.
+ */
 export function serveCloseMonitor(message: CloseMonitorMessage): void {
   if (message.to !== thisThread().id) return transport().send(message.to, message);
   const table = exportTable();
   const monitor = table.find(message.monitor);
   if (monitor === undefined) return;
+  if (!table.holds(message.monitor, message.from)) {
+    ignoreStray(`thread ${String(message.from)}`, message, `a close-monitor for ${monitor.label}, which it holds no reference to`);
+    return;
+  }
+  // Closing takes it out of the table; a worker that exports nothing any more tells the main thread (export-table.ts).
   monitor.close(message.why);
-  if (table.size === 0 && thisThread().id !== 0) transport().send(0, { kind: MessageKind.HostingEnded });
+}
+
+/** Thread `thread` ended: every reference it held to this thread's monitors is let go for it. */
+export function releaseHeldBy(thread: number): void {
+  exportTable().holderGone(thread);
 }
 
 /** Runs a call that arrived from another thread and sends back how it ended. */

@@ -40,6 +40,8 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   reference: object | undefined;
   /** The turn holding the monitor; a plain field, not a set, since that is the hot path. */
   #holder: MonitorCall | undefined;
+  /** The holder's `Class.method`, for the check of its result. */
+  #holderWhere = '';
   /** Turns running beside the holder: calls that re-entered from its chain, or any call of a concurrent monitor. */
   #beside: Set<MonitorCall> | undefined;
   readonly queued = new Set<MonitorCall>();
@@ -74,9 +76,24 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     }
   }
 
-  /** A call through a reference on this thread: its caller is the turn running now, if any. */
+  /**
+   * A call through a reference on this thread: its caller is the turn running now, if any. The
+   * hot path of every same-thread call, so it builds nothing it does not need: no origin object,
+   * no argument check without arguments, and (in {@link LocalMonitor.#admit}) no queue entry, wait
+   * or detector entry when the monitor is free.
+   */
   call(method: string, args: unknown[]): Promise<unknown> {
-    return this.serve(method, args, this.#originHere());
+    if (this.#closed !== undefined) return Promise.reject(new MonitorClosedError(this.label, this.#closed));
+    const entry = this.#entryOf(method);
+    const refused = refusedArgument(entry, args);
+    if (refused !== undefined) return Promise.reject(refused);
+    const context = ambientContext();
+    const running = callOf(context);
+    // Work a turn left running after it ended (a timer, a stream) still carries it: it waits for nothing.
+    const caller = running?.state === 'running' ? running : undefined;
+    const call = new MonitorCall(callKey(thisThread().id, newCallNumber()), this, entry.mark.displayName, caller, undefined);
+    caller?.waitFor(call.id, { thread: thisThread().id, monitor: this.label, method: call.method, call });
+    return this.#admit(call, entry, args, context, callMethod);
   }
 
   /**
@@ -134,12 +151,11 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     return origin === undefined ? unawaitable(stream, where) : stream;
   }
 
-  /** A call through a reference on this thread: its caller is the turn running now, if any. */
+  /** A call through a reference on this thread, as {@link LocalMonitor.serve} takes it: its caller is the turn running now, if any. */
   #originHere(): CallOrigin {
     const context = ambientContext();
-    // Work a turn left running after it ended (a timer, a stream) still carries it: it waits for nothing.
-    const call = callOf(context);
-    const caller = call?.state === 'running' ? call : undefined;
+    const running = callOf(context);
+    const caller = running?.state === 'running' ? running : undefined;
     return { id: callKey(thisThread().id, newCallNumber()), context, caller, chain: undefined, callerMonitor: undefined, remote: false };
   }
 
@@ -147,22 +163,28 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   serve(method: string, args: unknown[], origin: CallOrigin, body: TurnBody = callMethod): Promise<unknown> {
     if (this.#closed !== undefined) return Promise.reject(new MonitorClosedError(this.label, this.#closed));
     const entry = this.#entryOf(method);
-    try {
-      passArguments(entry.where, args);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const refused = refusedArgument(entry, args);
+    if (refused !== undefined) return Promise.reject(refused);
     const call = new MonitorCall(origin.id, this, entry.mark.displayName, origin.caller, origin.chain);
     call.callerMonitor = origin.callerMonitor;
     origin.caller?.waitFor(call.id, { thread: thisThread().id, monitor: this.label, method: call.method, call });
     if (origin.remote && tracksWaits()) deadlockDetector().list(call);
-    if (this.plan.concurrent === true) return this.#run(call, entry, args, origin.context, body, true);
+    return this.#admit(call, entry, args, origin.context, body);
+  }
+
+  /**
+   * Starts the call now when it may (the monitor is free, concurrent, or the call re-enters from
+   * its chain), else queues it. A free monitor is the common case: the turn starts with no queue
+   * entry and no wait to withdraw, so the detector has nothing to list until a later call queues.
+   */
+  #admit(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined, body: TurnBody): Promise<unknown> {
+    if (this.plan.concurrent === true) return this.#run(call, entry, args, context, body, true);
     if (this.#turns.free) {
       this.#turns.hold();
-      return this.#run(call, entry, args, origin.context, body, false);
+      return this.#run(call, entry, args, context, body, false);
     }
-    if (this.plan.reentrant === 'chain' && this.#calledByATurnHere(call)) return this.#run(call, entry, args, origin.context, body, true);
-    return this.#queue(call, entry, args, origin.context, body);
+    if (this.plan.reentrant === 'chain' && this.#calledByATurnHere(call)) return this.#run(call, entry, args, context, body, true);
+    return this.#queue(call, entry, args, context, body);
   }
 
   /** Whether the call comes, through any number of monitors, from a turn running here. */
@@ -196,10 +218,13 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
         if (monitorEventsHeard() && error.name === 'DeadlockError') emitMonitorEvent({ kind: 'deadlock', monitor: this.label, method: call.method, thread: thisThread().name, call: call.id, error });
         reject(error);
       });
-      wait.watch(token, cancelled);
+      // In the queue and the graph before the token is watched: a token cancelled on another thread
+      // between the check above and now withdraws the call inside `watch`, and must find it there.
       this.queued.add(call);
       const detector = tracksWaits() ? deadlockDetector() : undefined;
       detector?.list(call);
+      wait.watch(token, cancelled);
+      if (wait.ended) return;
       this.#turns.enter(() => {
         // The token may have been cancelled on another thread a moment ago, before this thread heard of it.
         if (!wait.ended && token?.cancelled) wait.withdraw(cancelled(token.reason));
@@ -228,20 +253,24 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   #run(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined, body: TurnBody, beside: boolean): Promise<unknown> {
     call.state = 'running';
     if (beside) (this.#beside ??= new Set()).add(call);
-    else this.#holder = call;
+    else {
+      this.#holder = call;
+      this.#holderWhere = entry.where;
+    }
     // A reentrant monitor needs to know the chain a call comes from, and a concurrent one (a
     // channel) its current call, whether or not waits are tracked.
     const carry = tracksWaits() || this.plan.reentrant === 'chain' || this.plan.concurrent === true;
     if (monitorEventsHeard()) emitMonitorEvent({ kind: 'turn', monitor: this.label, method: call.method, thread: thisThread().name, call: call.id });
     let result: unknown;
     try {
-      // The turn carries its call through every await, so the calls it makes are known as its waits.
-      const store = carry ? { token: context?.token ?? CancellationToken.none, job: context?.job, call } : context;
-      // Otherwise it runs under the caller's context (its token), which a queued or arrived call must restore.
-      result =
-        store === undefined || store === ambientContext()
-          ? body(this.#instance, entry.mark.original, args)
-          : runInContext(store, () => body(this.#instance, entry.mark.original, args));
+      if (carry) {
+        // The turn carries its call through every await, so the calls it makes are known as its waits.
+        const store: AmbientContext = { token: context?.token ?? CancellationToken.none, job: context?.job, call };
+        result = runInContext(store, () => body(this.#instance, entry.mark.original, args));
+      } else {
+        // Otherwise it runs under the caller's context (its token), which a queued or arrived call must restore.
+        result = context === undefined || context === ambientContext() ? body(this.#instance, entry.mark.original, args) : runInContext(context, () => body(this.#instance, entry.mark.original, args));
+      }
     } catch (error) {
       this.#end(call);
       return Promise.reject(error);
@@ -250,7 +279,10 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
       this.#end(call);
       return Promise.reject(new DefinitionError('ERR_MONITOR_METHOD_NOT_ASYNC', entry.where, describeResult(result)));
     }
-    return Promise.resolve(result).then(
+    const settled = Promise.resolve(result);
+    // The holder is one call at a time: its handlers are made once per monitor, not per call.
+    if (!beside) return settled.then(this.#holderReturned, this.#holderThrew);
+    return settled.then(
       (value) => {
         this.#end(call);
         return passValue(value, entry.where, 'return value');
@@ -261,6 +293,18 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
       },
     );
   }
+
+  /** The holder's method returned `value`: the turn ends, and the value is checked on its way out. */
+  readonly #holderReturned = (value: unknown): unknown => {
+    const call = this.#holder as MonitorCall;
+    this.#end(call);
+    return passValue(value, this.#holderWhere, 'return value');
+  };
+
+  readonly #holderThrew = (error: unknown): never => {
+    this.#end(this.#holder as MonitorCall);
+    throw error;
+  };
 
   /** A turn ended: the monitor passes on once no turn of it runs. */
   #end(call: MonitorCall): void {
@@ -307,6 +351,17 @@ export interface CallOrigin {
 type TurnBody = (instance: object, original: (...args: unknown[]) => unknown, args: unknown[]) => unknown;
 
 const callMethod: TurnBody = (instance, original, args) => original.apply(instance, args);
+
+/** The error an argument of the call is refused with, if one is; checks (and takes transfers) in place. */
+function refusedArgument(entry: MethodEntry, args: unknown[]): unknown {
+  if (args.length === 0) return undefined;
+  try {
+    passArguments(entry.where, args);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
 
 function isSubscribable(value: unknown): value is Subscribable {
   return typeof value === 'object' && value !== null && typeof (value as Subscribable).subscribe === 'function';

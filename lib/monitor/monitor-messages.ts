@@ -1,4 +1,5 @@
 import { deadlockDetector } from '../deadlock/wait-tracking';
+import { ignoreStray } from '../threads/batched-port';
 import {
   MessageKind,
   type CallMessage,
@@ -12,7 +13,7 @@ import {
   type ThreadGoneMessage,
   type UnsubscribeMessage,
 } from '../threads/protocol';
-import { receiveRelease, serveCall, serveCloseMonitor, serveSubscribe, serveUnsubscribe, stopStreamsOf } from './exported-monitors';
+import { receiveRelease, releaseHeldBy, serveCall, serveCloseMonitor, serveSubscribe, serveUnsubscribe, stopStreamsOf } from './exported-monitors';
 import { liveMonitors } from './live-monitors';
 import { settleCall, settleStreamEvent } from './remote-monitor';
 
@@ -20,7 +21,9 @@ import { settleCall, settleStreamEvent } from './remote-monitor';
  * What every thread, main or worker, does with the messages of monitors: calls to its monitors
  * and their streams, the answers to its own calls and subscriptions, the wait-for graph's probes,
  * another thread's end, and the release or close of an exported monitor. Each thread's dispatcher hands these kinds here, so they are handled
- * the same way whoever sent them.
+ * the same way on every thread. Those that carry `from` carry their sender's own id (the main thread
+ * passes on none in another thread's name), and each is acted on only as far as that sender is
+ * entitled: its own calls' results, markers it holds, its own probes' verdicts.
  */
 export type MonitorMessage =
   | CallMessage
@@ -55,12 +58,16 @@ export function receiveMonitorMessage(message: MonitorMessage): void {
       break;
     // The wait-for graph, across threads.
     case MessageKind.DeadlockProbe:
-    case MessageKind.DeadlockVerdict:
-      deadlockDetector().receive(message);
+      if (deadlockDetector().mayProbe(message)) deadlockDetector().receive(message);
+      else ignoreStray(`thread ${String(message.from)}`, message, `a deadlock-probe for call ${String(message.call)}, which it did not make`);
       break;
-    // Another thread ended: the calls it made here are dropped.
+    case MessageKind.DeadlockVerdict:
+      if (!deadlockDetector().receive(message)) ignoreStray(`thread ${String(message.from)}`, message, `a deadlock-verdict for call ${String(message.call)}, which no probe of its own found in a cycle`);
+      break;
+    // Another thread ended: the calls it made here are dropped, and the references it held let go.
     case MessageKind.ThreadGone:
       dropCallsFrom(message.thread, message.why);
+      releaseHeldBy(message.thread);
       break;
     // Holders letting go of an exported monitor, or closing it: here, or passed on to its thread.
     case MessageKind.Release:

@@ -79,7 +79,7 @@ class RemoteReferences {
     // No link any more (after shutdown()): the owner is gone, or keeps the export, which is safe.
     if (!transportStarted()) return;
     try {
-      transport().send(held.thread, { kind: MessageKind.Release, to: held.thread, monitor: held.monitor, markers: held.markers });
+      transport().send(held.thread, { kind: MessageKind.Release, to: held.thread, from: thisThread().id, monitor: held.monitor, change: 'released', markers: held.markers });
     } catch {
       // A cleanup callback must never throw (it would crash the thread); an unsent release only keeps the export.
     }
@@ -193,7 +193,7 @@ export class RemoteMonitor implements MonitorEndpoint {
    */
   async close(why: string): Promise<void> {
     const { thread, id } = this.marker;
-    transport().send(thread, { kind: MessageKind.CloseMonitor, to: thread, monitor: id, why });
+    transport().send(thread, { kind: MessageKind.CloseMonitor, to: thread, from: thisThread().id, monitor: id, why });
     if (thisThread().id === 0) await endActor(thread, why);
     else transport().send(0, { kind: MessageKind.CloseActor, thread });
   }
@@ -274,35 +274,32 @@ export function settleCall(message: CallResultMessage): void {
   settleOutcome(message, pending);
 }
 
-/** The reference for a marker that arrived: the local one for a monitor of this thread, else one remote reference per monitor. */
+/**
+ * The reference for a marker that arrived: the local one for a monitor of this thread, else one
+ * remote reference per monitor. The owner is told that this thread holds the marker now, so that
+ * it counts the marker for this thread: what this thread may let go of or close, and what is let
+ * go of for it if it ends (see export-table.ts).
+ */
 export function reviveReference(marker: MonitorMarker): object {
   if (marker.thread === thisThread().id) {
     const reference = exportTable().find(marker.id)?.reference ?? createReference(closedEndpoint(marker));
     // The marker came home: it no longer counts as out.
-    releaseMarkers(marker.id, 1);
+    exportTable().cameHome(marker.id);
     return reference;
   }
   const key = `${marker.thread}:${marker.id}`;
-  const known = remoteReferences().revive(key);
-  if (known !== undefined) return known;
-  const reference = createReference(new RemoteMonitor(marker));
-  remoteReferences().add(key, marker, reference);
+  let reference = remoteReferences().revive(key);
+  if (reference === undefined) {
+    reference = createReference(new RemoteMonitor(marker));
+    remoteReferences().add(key, marker, reference);
+  }
+  transport().send(marker.thread, { kind: MessageKind.Release, to: marker.thread, from: thisThread().id, monitor: marker.id, change: 'revived', markers: 1 });
   return reference;
 }
 
 /** How many references to other threads' monitors this thread holds (tests). */
 export function remoteReferenceCount(): number {
   return remoteReferences().size;
-}
-
-/**
- * Counts markers of this thread's monitor `id` back (or out, when negative). When none is out,
- * the monitor is no longer exported, and a worker that exports nothing any more tells the main
- * thread, whose pool may give it children again or retire it.
- */
-export function releaseMarkers(id: number, markers: number): void {
-  const table = exportTable();
-  if (table.release(id, markers) && table.size === 0 && thisThread().id !== 0) transport().send(0, { kind: MessageKind.HostingEnded });
 }
 
 /**

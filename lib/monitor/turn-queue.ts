@@ -44,7 +44,8 @@ export class TurnQueue {
   /** Ends the current turn and starts the next waiting one, if any. */
   release(): void {
     this.#held = false;
-    if (!this.#pumping) this.#pump();
+    // Nobody waits: the common case of an uncontended monitor needs no pump.
+    if (!this.#pumping && this.#head !== this.#waiting.length) this.#pump();
   }
 
   #pump(): void {

@@ -133,6 +133,10 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   const job = outer?.job;
   const scope = new CancellationSource(outer?.token);
   const states: ChildState[] = [];
+  /** How many children have not settled: counted, so that each settling costs the same however many there are. */
+  let unsettled = 0;
+  /** The pool's listener for each pool child's own cancel, by the child's token (see `ChildJob.onCancel`). */
+  const cancelListeners = new Map<CancellationToken, (reason: unknown) => void>();
   const failures: unknown[] = [];
   let allSettled: () => void = () => {};
   let grace: NodeJS.Timeout | undefined;
@@ -166,7 +170,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     state.settled = true;
     state.source.dispose();
     if (state.graceTimer !== undefined) clearTimeout(state.graceTimer);
-    if (states.every((candidate) => candidate.settled)) allSettled();
+    if (--unsettled === 0) allSettled();
   };
   const track = (name: string, start: (token: CancellationToken) => { result: Promise<never>; terminate?: (why: string) => void }): Child<never> => {
     if (closed) throw new DefinitionError('ERR_BRANCH_CLOSED', 'children.add');
@@ -180,6 +184,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
           if (state.settled) return;
           state.cancelledAlone = true;
           source.cancel(reason);
+          cancelListeners.get(source.token)?.(source.token.reason);
           // A child cancelled alone gets its grace too, then its thread is ended.
           state.graceTimer ??= setTimeout(() => endIfStillRunning(state), graceMs);
           state.graceTimer.unref();
@@ -193,6 +198,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       terminate,
     };
     const index = states.push(state) - 1;
+    unsettled++;
     result.then(
       (value: unknown) => {
         const entry: ChildResult = Object.freeze({ index, name, value });
@@ -219,7 +225,16 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       return track(work.name, (token) => {
         let id = 0;
         const result = new Promise<never>((resolve, reject) => {
-          id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, origin, parent: job, resolve, reject });
+          // The child's token is cancelled through its branch's (linked) or by its own cancel(): both are heard here, at no cost per child.
+          const onCancel = (listener: (reason: unknown) => void): (() => void) => {
+            const unlink = scope.token.onCancel(listener);
+            cancelListeners.set(token, listener);
+            return () => {
+              unlink();
+              cancelListeners.delete(token);
+            };
+          };
+          id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, origin, parent: job, onCancel, resolve, reject });
         });
         return { result, terminate: (why) => childRunner().terminate(id, why) };
       });
@@ -271,7 +286,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       // The body's own reaction to the branch being cancelled is not a failure either.
       if (!(scope.token.cancelled && isCancellation(error))) fail(error);
     }
-    if (!states.every((state) => state.settled)) await new Promise<void>((resolve) => (allSettled = resolve));
+    if (unsettled > 0) await new Promise<void>((resolve) => (allSettled = resolve));
   } finally {
     closed = true;
     for (const watcher of watchers) watcher.complete();

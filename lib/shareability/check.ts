@@ -49,11 +49,14 @@ export function findViolation(value: unknown, wholeValue = true): Violation | un
 /**
  * Finds the first part of `value` that would still be refused once its plain objects and arrays
  * were frozen: what `freeze()` checks before it freezes anything. Remembers nothing.
+ *
+ * @param sealing - a `@shareable` instance whose constructor has just returned: judged as if
+ *   frozen too (its decorator checks it, then freezes it)
  */
-export function findViolationIfFrozen(value: unknown): Violation | undefined {
+export function findViolationIfFrozen(value: unknown, sealing?: object): Violation | undefined {
   if (typeof value !== 'object' || value === null) return findViolation(value, false);
   if (verifiedValues().has(value)) return undefined;
-  return new ShareabilityWalk(false, true).check(value);
+  return new ShareabilityWalk(false, true, sealing).check(value);
 }
 
 class ShareabilityWalk {
@@ -73,8 +76,15 @@ class ShareabilityWalk {
   /** The deepest level reached under the object being walked. */
   #deepest = 0;
 
-  /** @param ifFrozen - judge plain objects and arrays as if they were frozen, and remember nothing (freeze()'s check before it freezes) */
-  constructor(readonly wholeValue: boolean, readonly ifFrozen: boolean) {}
+  /**
+   * @param ifFrozen - judge plain objects and arrays as if they were frozen, and remember nothing (freeze()'s check before it freezes)
+   * @param sealing - a `@shareable` instance judged as if frozen as well
+   */
+  constructor(
+    readonly wholeValue: boolean,
+    readonly ifFrozen: boolean,
+    readonly sealing?: object,
+  ) {}
 
   check(value: object): Violation | undefined {
     const found = this.#visit(value);
@@ -97,6 +107,14 @@ class ShareabilityWalk {
       const innermost = this.#openInstances[this.#openInstances.length - 1];
       if (openAt !== undefined && innermost !== undefined && innermost >= openAt) {
         return this.#violation(value, 'a cycle through a @shareable instance', 'an instance is made again from its fields on the other thread, so it cannot contain itself; break the cycle');
+      }
+      // A part walked already, met again by another path: it nests as deep from here too, so that
+      // every part's height holds wherever it is sent on its own (a cycle back to an open object adds nothing).
+      const height = openAt === undefined ? this.#heights.get(value) : undefined;
+      if (height !== undefined) {
+        const reach = this.#segments.length + height;
+        if (reach > MAX_DEPTH) return this.#tooDeep(reach);
+        this.#deepest = Math.max(this.#deepest, reach);
       }
       return undefined;
     }
@@ -146,7 +164,11 @@ class ShareabilityWalk {
     }
     const prototype = Object.getPrototypeOf(value) as object | null;
     if (Array.isArray(value) && isArrayPrototype(prototype)) return this.#visitArray(value);
-    if (isPlainPrototype(prototype)) return this.#visitRecord(value, 'object');
+    if (isPlainPrototype(prototype)) {
+      // Structured clone would give it Object.prototype: it crosses with its path listed, never as plain data.
+      if (prototype === null) this.#special = true;
+      return this.#visitRecord(value, 'object');
+    }
     const constructor = (prototype as { constructor?: Function }).constructor as Function;
     const shareable = shareableClasses().planOf(constructor);
     if (shareable !== undefined && shareable.original === constructor && shareable.decorated !== constructor && !Object.isFrozen(value)) {
@@ -156,7 +178,7 @@ class ShareabilityWalk {
       Object.freeze(value);
     }
     if (shareable !== undefined && (shareable.decorated === constructor || shareable.original === constructor)) {
-      if (!Object.isFrozen(value)) {
+      if (!Object.isFrozen(value) && value !== this.sealing) {
         return this.#violation(value, `a ${shareable.className} still under construction`, `a @shareable instance may cross threads once its constructor has returned`);
       }
       this.#special = true;
@@ -176,7 +198,7 @@ class ShareabilityWalk {
   }
 
   #visitRecord(record: object, kind: string): Violation | undefined {
-    if (!Object.isFrozen(record) && !(this.ifFrozen && kind === 'object')) {
+    if (!Object.isFrozen(record) && !(this.ifFrozen && kind === 'object') && record !== this.sealing) {
       return this.#violation(record, kind === 'object' ? 'a mutable object' : `a mutable ${kind}`, FREEZE_FIX);
     }
     return this.#visitProperties(record);
@@ -213,7 +235,8 @@ class ShareabilityWalk {
         this.#segments.push(key);
         return this.#violation(object, 'a symbol-keyed property', 'symbols cannot cross threads; use a string key');
       }
-      this.#segments.push(isArray && ARRAY_INDEX.test(key) ? Number(key) : key);
+      const index = isArray && ARRAY_INDEX.test(key);
+      this.#segments.push(index ? Number(key) : key);
       if (key === '__proto__') {
         return this.#violation(object, 'an own "__proto__" property', 'it would be read as a prototype on the other side; rename the key');
       }
@@ -226,6 +249,9 @@ class ShareabilityWalk {
       const value: unknown = descriptor.value;
       // Primitives are the common case in large values; skip the call for them.
       if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol') {
+        // The receiver walks arrays by index when they come as plain data: one with an object in
+        // a named property comes as a walked copy, whose arrays it walks by key (threads/serialize.ts).
+        if (isArray && !index) this.#special = true;
         const found = this.#visit(value);
         if (found !== undefined) return found;
       }

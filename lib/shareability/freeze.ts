@@ -33,11 +33,9 @@ export function freeze<T>(value: T): Immutable<T> {
 
 /**
  * Freezes plain objects and arrays below `value`; leaves anything else for the check to judge.
- *
- * @param cloned - the value came from structured clone, so it has no accessors: arrays can be
- *   walked by index, much faster than by property descriptor
+ * Only for values the check has passed as if frozen, so it recurses at most as deep as the limit.
  */
-export function freezeDeeply(value: unknown, seen: Set<object>, cloned = false): void {
+export function freezeDeeply(value: unknown, seen: Set<object>): void {
   if (typeof value !== 'object' || value === null || seen.has(value)) return;
   if (verifiedValues().has(value) || knownObjects().isSelfProtecting(value)) return;
   // Proxies would run traps, views over memory cannot be frozen, markers are checked elsewhere.
@@ -48,16 +46,9 @@ export function freezeDeeply(value: unknown, seen: Set<object>, cloned = false):
   const prototype = Object.getPrototypeOf(value) as object | null;
   const plain = isPlainPrototype(prototype) || (Array.isArray(value) && isArrayPrototype(prototype));
   if (!plain) return;
-  if (cloned && Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const element: unknown = value[index];
-      if (typeof element === 'object' && element !== null) freezeDeeply(element, seen, true);
-    }
-  } else {
-    for (const key of Reflect.ownKeys(value)) {
-      const descriptor = Object.getOwnPropertyDescriptor(value, key);
-      if (descriptor !== undefined && 'value' in descriptor) freezeDeeply(descriptor.value, seen, cloned);
-    }
+  for (const key of Reflect.ownKeys(value)) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    if (descriptor !== undefined && 'value' in descriptor) freezeDeeply(descriptor.value, seen);
   }
   Object.freeze(value);
 }

@@ -10,8 +10,7 @@ import { slot } from '../runtime';
  * instances made there, are proven by how they came (threads/serialize.ts, decorators/shareable.ts).
  */
 export class VerifiedValues {
-  readonly #verified = new WeakSet<object>();
-  /** How many levels a verified value nests below itself, when more than none. */
+  /** Verified values, each with how many levels it nests below itself: one table, so remembering a value is one write. */
   readonly #heights = new WeakMap<object, number>();
   /** Verified values made of plain data only (no references, no @shareable instances), with their size in properties. */
   readonly #plainDataSizes = new WeakMap<object, number>();
@@ -19,16 +18,15 @@ export class VerifiedValues {
 
   /** Whether `object` is proven deeply frozen and shareable. */
   has(object: object): boolean {
-    return this.#verified.has(object);
+    return this.#heights.has(object);
   }
 
-  /** @param height - how many levels the value nests below itself, as far as is known */
+  /** @param height - how many levels the value nests below itself */
   add(object: object, height = 0): void {
-    this.#verified.add(object);
-    if (height > 0) this.#heights.set(object, height);
+    this.#heights.set(object, height);
   }
 
-  /** How many levels a verified value nests below itself, as far as is known. */
+  /** How many levels a verified value nests below itself (0 when it is not verified). */
   height(object: object): number {
     return this.#heights.get(object) ?? 0;
   }

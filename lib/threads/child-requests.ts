@@ -16,9 +16,16 @@ import { router } from './transport';
  */
 const ORPHAN_GRACE_MS = 1000;
 
+/** A child a worker asked for: its pool job, its source here, and the pool's listener for its cancel. */
+interface RequestedChild {
+  readonly id: number;
+  readonly source: CancellationSource;
+  readonly cancelled?: (reason: unknown) => void;
+}
+
 export class ChildRequests {
   /** By requesting thread, then by that thread's own id for the child. */
-  readonly #byThread = new Map<number, Map<number, { readonly id: number; readonly source: CancellationSource }>>();
+  readonly #byThread = new Map<number, Map<number, RequestedChild>>();
   /** The pool that runs the children (threads/child-runner.ts, which made this record). */
   readonly #runner: () => ChildRunner;
 
@@ -41,20 +48,34 @@ export class ChildRequests {
       router().send(threadId, { kind: MessageKind.ChildSettled, id: message.id, ...outcome }, transfer);
     };
     let args: unknown[];
+    let parentToken: CancellationToken;
     let source: CancellationSource;
     try {
       args = decodeAll(message.args);
-      source = new CancellationSource(decode(message.token) as CancellationToken);
+      parentToken = decode(message.token) as CancellationToken;
+      source = new CancellationSource(parentToken);
     } catch (error) {
       settle(failure(error));
       return;
     }
-    const id = this.#runner().submit({
+    const child: { id: number; readonly source: CancellationSource; cancelled?: (reason: unknown) => void } = { id: 0, source };
+    // The source is cancelled through its link to the requesting thread's token (which waits on its
+    // memory already) or when orphaned: the pool hears of both without a wait of its own.
+    const onCancel = (listener: (reason: unknown) => void): (() => void) => {
+      const unlink = parentToken.onCancel(listener);
+      child.cancelled = listener;
+      return () => {
+        unlink();
+        child.cancelled = undefined;
+      };
+    };
+    child.id = this.#runner().submit({
       name: message.name,
       spec: message.spec,
       args,
       token: source.token,
       parent: message.parent,
+      onCancel,
       resolve: (value) => {
         const transfer: TransferListItem[] = [];
         try {
@@ -67,7 +88,7 @@ export class ChildRequests {
     });
     // The child may already have settled (cancelled before it was queued): then there is nothing to keep.
     if (settled) source.dispose();
-    else children.set(message.id, { id, source });
+    else children.set(message.id, child);
   }
 
   /**
@@ -81,8 +102,9 @@ export class ChildRequests {
     // Only a child still running after the grace is ended, and on the pool that runs it: pool job
     // ids start again in a new pool, so a bare id could by then name someone else's child.
     const runner = this.#runner();
-    for (const [key, { id, source }] of children) {
+    for (const [key, { id, source, cancelled }] of children) {
       source.cancel(new CancelledError(why, 'a child whose branch is gone'));
+      cancelled?.(source.token.reason);
       const endIfRunning = () => {
         if (children.has(key)) runner.terminate(id, `it was orphaned and did not stop within ${ORPHAN_GRACE_MS} ms`);
       };
@@ -90,7 +112,7 @@ export class ChildRequests {
     }
   }
 
-  #childrenOf(threadId: number): Map<number, { readonly id: number; readonly source: CancellationSource }> {
+  #childrenOf(threadId: number): Map<number, RequestedChild> {
     let children = this.#byThread.get(threadId);
     if (children === undefined) {
       children = new Map();

@@ -22,6 +22,13 @@ export interface ChildJob {
   readonly token: CancellationToken;
   /** The pool job whose branch (or monitor call) added it, if any: that job waits for it meanwhile. */
   readonly parent?: number;
+  /**
+   * How the runner hears that `token` was cancelled, when the code that adds the child can tell it
+   * more cheaply than `token.onCancel` (a branch cancels its children's tokens itself, on this
+   * thread; `onCancel` on each queued child's token would wait on shared memory for every one of
+   * them). Returns what stops listening. @default token.onCancel
+   */
+  readonly onCancel?: (listener: (reason: unknown) => void) => () => void;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }

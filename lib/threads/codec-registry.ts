@@ -1,5 +1,5 @@
 import { slot, thisThread } from '../runtime';
-import type { SpecialMarker } from './protocol';
+import type { Encoded, SpecialMarker } from './protocol';
 
 /**
  * Codecs: how each kind of value that structured clone cannot carry crosses threads (like
@@ -10,8 +10,11 @@ import type { SpecialMarker } from './protocol';
  * the marker's kind turns the marker back into a value. Each special value registers its own
  * codec when its module loads: tokens in cancellation/cancellation-token.ts, monitor references
  * in monitor/exported-monitors.ts, channels in channel/channel.ts, `@shareable` instances in
- * decorators/shareable.ts. The start-up files (index.ts, threads/worker-entry.ts) load all of
- * them, so every codec is there before the first value arrives.
+ * decorators/shareable.ts. The start-up files make every codec available before the first value
+ * arrives: index.ts loads all of them; threads/worker-entry.ts loads those a worker always needs and
+ * names the modules of the others ({@link CodecRegistry.loadOnArrival}), so that a worker that never
+ * receives a channel, lock, shared dict or `@shareable` instance never loads their code. Values of
+ * those kinds made on a thread need no such help: making one loaded its module, and its codec.
  */
 
 /** The kinds of special values, as their markers name them. */
@@ -20,13 +23,27 @@ export type MarkerKind = SpecialMarker['kind'];
 /** The marker of one kind. */
 export type MarkerOf<K extends MarkerKind> = Extract<SpecialMarker, { readonly kind: K }>;
 
+/**
+ * How a codec carries values inside its marker (a `@shareable` instance's fields): as part of the
+ * value being sent, so that an object (or special value) the marker shares with the rest of that
+ * value arrives as one object, not as a copy of its own.
+ */
+export interface NestedEncoding {
+  encode(value: object): Encoded;
+}
+
+/** How a codec reads the values inside its marker: as part of the value being read (see {@link NestedEncoding}). */
+export interface NestedDecoding {
+  decode(encoded: Encoded): unknown;
+}
+
 /** How one kind of special value crosses threads. */
 export interface Codec<K extends MarkerKind = MarkerKind> {
   readonly kind: K;
   /** The marker that carries `value`, when it is this codec's kind of value (the codec claims it); else undefined. */
-  encode(value: object): MarkerOf<K> | undefined;
+  encode(value: object, nested: NestedEncoding): MarkerOf<K> | undefined;
   /** The value for a marker that arrived: the object that stands for it on this thread. */
-  decode(marker: MarkerOf<K>): unknown;
+  decode(marker: MarkerOf<K>, nested: NestedDecoding): unknown;
 }
 
 /** A codec of one of the kinds, which types each codec's markers by its `kind`. */
@@ -40,6 +57,8 @@ type OneKindCodec = { readonly [K in MarkerKind]: Codec<K> }[MarkerKind];
 const ORDER: { readonly [K in MarkerKind]: 'before walking' | 'after walking' } = {
   token: 'before walking',
   channel: 'before walking',
+  'shared-dict': 'before walking',
+  lock: 'before walking',
   monitor: 'before walking',
   shareable: 'after walking',
 };
@@ -49,6 +68,7 @@ export class CodecRegistry {
   readonly #byKind = new Map<MarkerKind, Codec>();
   #beforeWalking: readonly Codec[] = [];
   #afterWalking: readonly Codec[] = [];
+  readonly #loaders = new Map<MarkerKind, () => void>();
 
   /** Adds the codec of its kind, in place of an earlier one of that kind. */
   register(codec: OneKindCodec): void {
@@ -58,29 +78,46 @@ export class CodecRegistry {
     this.#afterWalking = ordered.filter((each) => ORDER[each.kind] === 'after walking');
   }
 
+  /**
+   * Names how to load the module that registers the codec of `kind`, for when a value of that kind
+   * first arrives on this thread and its codec is not registered yet.
+   */
+  loadOnArrival(kind: MarkerKind, load: () => void): void {
+    this.#loaders.set(kind, load);
+  }
+
   /** The marker for `value` from the first codec that claims it before arrays and plain objects are walked. */
-  claimBeforeWalking(value: object): SpecialMarker | undefined {
-    return claim(this.#beforeWalking, value);
+  claimBeforeWalking(value: object, nested: NestedEncoding): SpecialMarker | undefined {
+    return claim(this.#beforeWalking, value, nested);
   }
 
   /** The marker for `value`, neither an array nor a plain object, from the first codec that claims it after walking. */
-  claimAfterWalking(value: object): SpecialMarker | undefined {
-    return claim(this.#afterWalking, value);
+  claimAfterWalking(value: object, nested: NestedEncoding): SpecialMarker | undefined {
+    return claim(this.#afterWalking, value, nested);
   }
 
   /** The value for a marker that arrived. */
-  decode(marker: SpecialMarker): unknown {
-    const codec = this.#byKind.get(marker.kind);
+  decode(marker: SpecialMarker, nested: NestedDecoding): unknown {
+    const codec = this.#byKind.get(marker.kind) ?? this.#loaded(marker.kind);
     if (codec === undefined) {
       throw new Error(`safethread: a ${marker.kind} value arrived on ${thisThread().name}, which has no codec for it; the start-up files must load every module that registers one`);
     }
-    return codec.decode(marker);
+    return codec.decode(marker, nested);
+  }
+
+  /** The codec of `kind` after loading the module that registers it, when one was named. */
+  #loaded(kind: MarkerKind): Codec | undefined {
+    const load = this.#loaders.get(kind);
+    if (load === undefined) return undefined;
+    this.#loaders.delete(kind);
+    load();
+    return this.#byKind.get(kind);
   }
 }
 
-function claim(codecs: readonly Codec[], value: object): SpecialMarker | undefined {
+function claim(codecs: readonly Codec[], value: object, nested: NestedEncoding): SpecialMarker | undefined {
   for (const codec of codecs) {
-    const marker = codec.encode(value);
+    const marker = codec.encode(value, nested);
     if (marker !== undefined) return marker;
   }
   return undefined;

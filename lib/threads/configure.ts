@@ -1,6 +1,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { closestName } from '../errors/closest-name';
 import { DefinitionError } from '../errors/definition-error';
+import { cancelBackground } from '../scope/background';
 import { closeAllActors } from './actor-threads';
 import { currentChildRunner, retireChildRunner } from './child-runner';
 import { ThreadPool } from './pool';
@@ -112,7 +113,8 @@ function describe(value: unknown): string {
 }
 
 /**
- * Ends every worker thread of the pool and every spawned actor. Children still running reject;
+ * Cancels the background children (see `background`) and waits for them, within their grace;
+ * then ends every worker thread of the pool and every spawned actor. Children still running reject;
  * calls to monitors on those threads reject with `MonitorClosedError`; the next branch starts a
  * new pool. Not needed for a program to exit (an idle pool never holds it open), but useful in tests.
  *
@@ -122,6 +124,7 @@ function describe(value: unknown): string {
  * ```
  */
 export async function shutdown(): Promise<void> {
+  await cancelBackground('shutdown() was called');
   const current = retireChildRunner();
   await Promise.all([current instanceof ThreadPool ? current.close() : undefined, closeAllActors()]);
 }

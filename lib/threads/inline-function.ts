@@ -7,7 +7,7 @@
  * the call, or quietly read a global of the same name. We therefore read the source once, on
  * the sending side, and refuse any free variable by name before anything runs.
  */
-import { parse, type AnyNode, type Expression, type Pattern } from 'acorn';
+import type { AnyNode, Expression, Pattern } from 'acorn';
 import { DefinitionError } from '../errors/definition-error';
 
 /** A function node of the parsed source: the shipped function or one nested in it. */
@@ -116,6 +116,8 @@ function asFunctionExpression(text: string, what: string): string {
 
 /** Parses `code` as one expression statement; undefined if it is valid but something else. */
 function parseExpression(code: string): Expression | undefined {
+  // Loaded on first use: a worker only rebuilds functions (compileInline) and never parses one.
+  const { parse } = require('acorn') as typeof import('acorn');
   const program = parse(code, { ecmaVersion: 'latest' });
   const statement = program.body.length === 1 ? program.body[0] : undefined;
   return statement?.type === 'ExpressionStatement' ? statement.expression : undefined;

@@ -22,7 +22,11 @@ export function installMainThread(): void {
   startMainThreadWith(() => new Router(receive));
 }
 
-/** Every message for the main thread itself, by kind; `from` is the thread it came from. */
+/**
+ * Every message for the main thread itself, by kind; `from` is the thread it came from. The router
+ * passes on only what `from` is entitled to send (threads/router.ts): messages in its own name, a
+ * job-blocked for a job it runs or serves, a monitors-dumped answering the request sent to it.
+ */
 function receive(message: MainThreadMessage, from: number): void {
   switch (message.kind) {
     // Monitors' messages: handled alike on every thread (monitor/monitor-messages.ts).

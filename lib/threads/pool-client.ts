@@ -37,6 +37,7 @@ export class PoolClient implements ChildRunner {
     const job = this.#jobs.get(message.id);
     if (job === undefined) return;
     this.#jobs.delete(message.id);
-    settleOutcome(message, job, job.origin?.stack);
+    // The stack of where the child was added is costly to read: only a failure joins it to its own.
+    settleOutcome(message, job, message.ok ? undefined : job.origin?.stack);
   }
 }

@@ -3,11 +3,12 @@ import { availableParallelism } from 'node:os';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { CancelledError } from '../errors/cancelled-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
+import { CLAIM_WORDS, claimTicket } from './children-ahead';
 import type { ChildJob, ChildRunner } from './child-runner';
 import type { PoolOptions } from './configure';
-import { NEW_THREAD, placeChild } from './placement';
+import { NEW_THREAD, PlacedChild, PlacedThread, Placement } from './placement';
 import { settleOutcome } from './outcome';
-import { MessageKind, type Outcome, type TaskSettledMessage } from './protocol';
+import { MessageKind, type Outcome, type RunTaskMessage, type TaskSettledMessage } from './protocol';
 import { encode, encodeAll } from './serialize';
 import { startWorker } from './start-worker';
 import { router } from './transport';
@@ -15,32 +16,61 @@ import { router } from './transport';
 /**
  * The pool of worker threads that runs branch children, for every thread of the process.
  *
- * Workers start lazily; where each child goes is placement.ts's decision. A worker holds the
- * process open exactly while it runs something; an idle one retires after `idleTimeoutMs`,
- * unless it serves monitors to other threads: then it waits until it exports none (`HostingEnded`).
+ * Workers start lazily; where and when each child goes is placement.ts's decision, in constant
+ * time per child. A worker holds the process open exactly while it runs something; an idle one
+ * retires after `idleTimeoutMs`, unless it serves monitors to other threads: then it waits until
+ * it exports none (`HostingEnded`).
  */
 
-interface PoolThread {
-  readonly worker: Worker;
+class PoolThread extends PlacedThread {
+  idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** Shared with the thread: one word per child sent ahead, which the thread claims or the pool takes back. */
+  readonly claims = new Int32Array(new SharedArrayBuffer(CLAIM_WORDS * Int32Array.BYTES_PER_ELEMENT));
+  /**
+   * The thread has the claim words: it settled a child, and every child sent before that carried
+   * them (one message of a batch may fail to go alone, so not the first message sent).
+   */
+  hasClaims = false;
+  #nextClaim = 0;
+
+  /** Kept from the start: `worker.threadId` reads -1 once the thread has exited, when it is needed most. */
   readonly threadId: number;
-  readonly name: string;
-  readonly jobs: Map<number, JobRecord>;
-  idleTimer: NodeJS.Timeout | undefined;
-  /** It serves monitors to other threads: it takes no children and is not retired when idle. */
-  hosting: boolean;
+
+  constructor(
+    readonly worker: Worker,
+    readonly name: string,
+  ) {
+    super();
+    this.threadId = worker.threadId;
+  }
+
+  /** Writes a child's ticket into a free claim word; returns the word. */
+  reserveClaim(id: number): number {
+    for (let step = 0; step < CLAIM_WORDS; step++) {
+      const word = (this.#nextClaim + step) % CLAIM_WORDS;
+      if (Atomics.compareExchange(this.claims, word, 0, claimTicket(id)) === 0) {
+        this.#nextClaim = word + 1;
+        return word;
+      }
+    }
+    // A thread holds at most IN_FLIGHT_PER_THREAD children sent ahead and not yet claimed.
+    throw new Error(`safethread: every claim word of ${this.name} is taken; this is a bug in safethread`);
+  }
 }
 
-interface JobRecord {
-  readonly id: number;
-  readonly job: ChildJob;
-  thread: PoolThread | undefined;
-  /** How many of its own children it waits for: while any, it does not hold its thread. */
-  waitingOn: number;
-  /** How many channel waits it is in: while any, it does not hold its thread either. */
-  blockedOn: number;
-  readonly parent: JobRecord | undefined;
+class JobRecord extends PlacedChild {
   /** Stops listening to the child's token. */
-  stopWatching: () => void;
+  stopWatching: () => void = () => {};
+  /** The claim word it was sent ahead with; -1 when it was not. */
+  claim = -1;
+
+  constructor(
+    readonly id: number,
+    readonly job: ChildJob,
+    parent: JobRecord | undefined,
+  ) {
+    super(parent);
+  }
 }
 
 /**
@@ -53,12 +83,14 @@ const OUTSIDE_BRANCHES = new AsyncResource('safethread pool thread');
 
 export class ThreadPool implements ChildRunner {
   #options: PoolOptions;
-  readonly #threads: PoolThread[] = [];
-  readonly #queue: JobRecord[] = [];
+  /** By thread id. */
+  readonly #threads = new Map<number, PoolThread>();
   readonly #jobs = new Map<number, JobRecord>();
+  readonly #placement: Placement;
   #nextJobId = 1;
   #nextThreadNumber = 1;
   #closed = false;
+  #dispatching = false;
 
   /** Tells the record of workers' children that a thread which may have asked for some ended (threads/child-runner.ts). */
   readonly #orphanChildrenOf: (threadId: number, why: string) => void;
@@ -66,25 +98,23 @@ export class ThreadPool implements ChildRunner {
   constructor(options: PoolOptions, orphanChildrenOf: (threadId: number, why: string) => void) {
     this.#options = options;
     this.#orphanChildrenOf = orphanChildrenOf;
+    this.#placement = new Placement(options.threads ?? availableParallelism(), (child) => withdraw(child as JobRecord));
   }
 
   /** How many worker threads the pool has now. */
   get size(): number {
-    return this.#threads.length;
+    return this.#threads.size;
   }
 
   submit(job: ChildJob): number {
     const parent = job.parent === undefined ? undefined : this.#jobs.get(job.parent);
-    const record: JobRecord = { id: this.#nextJobId++, job, thread: undefined, waitingOn: 0, blockedOn: 0, parent, stopWatching: () => {} };
-    if (parent !== undefined) parent.waitingOn++;
+    const record = new JobRecord(this.#nextJobId++, job, parent);
     this.#jobs.set(record.id, record);
-    this.#queue.push(record);
-    // A child cancelled while it waits for a thread never starts.
-    record.stopWatching = job.token.onCancel((reason) => {
-      if (record.thread !== undefined) return;
-      const index = this.#queue.indexOf(record);
-      if (index >= 0) this.#queue.splice(index, 1);
-      this.#finish(record, { ok: false, error: new CancelledError(reason, `child ${job.name}`) });
+    this.#placement.add(record);
+    // A child cancelled while it waits for a thread, or waits ahead on one, never starts.
+    const onCancel = job.onCancel ?? ((listener: (reason: unknown) => void) => job.token.onCancel(listener));
+    record.stopWatching = onCancel((reason) => {
+      if (this.#placement.cancel(record)) this.#finish(record, { ok: false, error: new CancelledError(reason, `child ${job.name}`) });
     });
     this.#dispatch();
     return record.id;
@@ -93,63 +123,73 @@ export class ThreadPool implements ChildRunner {
   /**
    * Gives up on a child that ignored cancellation past its grace: its thread is ended and will be
    * replaced. The only other work such a thread can hold is the child's own waiting ancestors,
-   * which fail with it.
+   * which fail with it, and children sent ahead, which go to other threads.
    */
   terminate(id: number, why: string): void {
-    const thread = this.#jobs.get(id)?.thread;
-    if (thread !== undefined) void this.#end(thread, `${why}; its thread was ended`);
+    const record = this.#jobs.get(id);
+    // One still waiting ahead of another child has not started: it leaves, and its thread stays.
+    if (record?.ahead === true && this.#placement.cancel(record)) {
+      this.#finish(record, { ok: false, error: new CancelledError(why, `child ${record.job.name}`) });
+      return;
+    }
+    const thread = record?.thread;
+    if (thread !== undefined) void this.#end(thread as PoolThread, `${why}; its thread was ended`);
   }
 
   reconfigure(options: PoolOptions): void {
     this.#options = { ...this.#options, ...options };
+    this.#placement.limit = this.#options.threads ?? availableParallelism();
     this.#dispatch();
   }
 
   /** Ends every worker; children still queued or running reject with a {@link CancelledError}. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const record of this.#queue.splice(0)) this.#finish(record, { ok: false, error: new CancelledError(undefined, `child ${record.job.name} (the pool was shut down)`) });
-    await Promise.all([...this.#threads].map((thread) => this.#end(thread, 'the pool was shut down')));
+    for (const child of this.#placement.drain()) this.#finish(child as JobRecord, { ok: false, error: this.#shutDown(child as JobRecord) });
+    await Promise.all([...this.#threads.values()].map((thread) => this.#end(thread, 'the pool was shut down')));
   }
 
   blocked(job: number, delta: 1 | -1): void {
     const record = this.#jobs.get(job);
     if (record === undefined) return;
-    record.blockedOn += delta;
+    this.#placement.blocked(record, delta);
     // A thread whose children all wait may make room for the children that end their waits.
     if (delta === 1) this.#dispatch();
   }
 
-  /** Sends every queued child that has a place to go, in queue order; the others wait. */
+  /** Sends every child that has a place to go, in queue order; the others wait. */
   #dispatch(): void {
-    for (let index = 0; index < this.#queue.length && !this.#closed; ) {
-      const record = this.#queue[index] as JobRecord;
-      const thread = this.#placeFor(record);
-      if (thread === undefined) {
-        index++;
-        continue;
+    // A child that fails to go (its arguments cannot be sent) settles, which dispatches again: the loop here goes on instead.
+    if (this.#dispatching || this.#closed) return;
+    this.#dispatching = true;
+    try {
+      for (let placing = this.#placement.next(); placing !== undefined; placing = this.#placement.next()) {
+        const thread = placing.thread === NEW_THREAD ? this.#startThread() : (placing.thread as PoolThread);
+        this.#send(placing.child as JobRecord, thread, placing.ahead);
       }
-      this.#queue.splice(index, 1);
-      this.#run(record, thread);
+    } finally {
+      this.#dispatching = false;
     }
   }
 
-  #placeFor(record: JobRecord): PoolThread | undefined {
-    const place = placeChild(record, this.#threads, this.#options.threads ?? availableParallelism());
-    return place === NEW_THREAD ? this.#startThread() : place;
-  }
-
-  #run(record: JobRecord, thread: PoolThread): void {
-    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    thread.idleTimer = undefined;
-    if (thread.jobs.size === 0) router().hold(thread.threadId, 1);
-    thread.jobs.set(record.id, record);
-    record.thread = thread;
-    const transfer: TransferListItem[] = [];
+  #send(record: JobRecord, thread: PoolThread, ahead: boolean): void {
+    if (thread.children.size === 0) {
+      if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+      thread.idleTimer = undefined;
+      router().hold(thread.threadId, 1);
+    }
+    // The child it starts behind: the last one sent ahead, else the one the thread runs.
+    const after = ahead ? (thread.ahead[thread.ahead.length - 1] ?? firstOf(thread.children)) : undefined;
+    this.#placement.assign(record, thread, ahead);
     try {
+      const transfer: TransferListItem[] = [];
       const args = encodeAll(record.job.args, transfer);
       const token = encode(record.job.token, transfer);
-      router().send(thread.threadId, { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token }, transfer);
+      if (after !== undefined) record.claim = thread.reserveClaim(record.id);
+      const ahead = after === undefined ? undefined : { after: (after as JobRecord).id, claim: record.claim };
+      const claims = thread.hasClaims ? undefined : (thread.claims.buffer as SharedArrayBuffer);
+      const message: RunTaskMessage = { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token, ahead, claims };
+      router().send(thread.threadId, message, transfer);
     } catch (error) {
       this.#finish(record, { ok: false, error });
     }
@@ -157,43 +197,46 @@ export class ThreadPool implements ChildRunner {
 
   #startThread(): PoolThread {
     const name = `thread ${this.#nextThreadNumber++}`;
-    const worker = OUTSIDE_BRANCHES.runInAsyncScope(() => startWorker(name, this.#options.resourceLimits));
-    const thread: PoolThread = { worker, threadId: worker.threadId, name, jobs: new Map(), idleTimer: undefined, hosting: false };
+    const thread = new PoolThread(
+      OUTSIDE_BRANCHES.runInAsyncScope(() => startWorker(name, this.#options.resourceLimits)),
+      name,
+    );
+    const { worker } = thread;
     router().attach(worker, name);
     let crash: Error | undefined;
     worker.on('error', (error) => (crash = error));
     worker.on('exit', (code) => this.#lost(thread, crash !== undefined ? `uncaught ${crash.name}: ${crash.message}` : `it exited with code ${code}`, crash));
-    this.#threads.push(thread);
+    this.#threads.set(thread.threadId, thread);
+    this.#placement.addThread(thread);
     return thread;
   }
 
-  /** A child finished on the pool thread `threadId`. */
+  /** A child finished on the pool thread `threadId`; only that thread's own children are taken. */
   taskSettled(threadId: number, message: TaskSettledMessage): void {
-    const record = this.#threadOf(threadId)?.jobs.get(message.id);
-    if (record !== undefined) this.#finish(record, message.ok ? { ok: true, value: message.value } : message, true);
+    const thread = this.#threads.get(threadId);
+    const record = this.#jobs.get(message.id);
+    if (thread === undefined || record === undefined || record.thread !== thread) return;
+    thread.hasClaims = true;
+    this.#finish(record, message.ok ? { ok: true, value: message.value } : message, true);
   }
 
   /** The thread `threadId` serves monitors to other threads now: if it is one of the pool's, it takes no more children and never retires. */
   hosting(threadId: number): void {
-    const thread = this.#threadOf(threadId);
+    const thread = this.#threads.get(threadId);
     if (thread === undefined) return;
-    thread.hosting = true;
     if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    // It takes no more children: one that was counting on it may start elsewhere now.
+    // It takes no more children (those sent ahead to it go elsewhere): one that was counting on it may start elsewhere now.
+    this.#placement.setHosting(thread, true);
     this.#dispatch();
   }
 
   /** The thread `threadId` serves no monitor any more: it takes children again, and retires when idle. */
   hostingEnded(threadId: number): void {
-    const thread = this.#threadOf(threadId);
+    const thread = this.#threads.get(threadId);
     if (thread === undefined || !thread.hosting) return;
-    thread.hosting = false;
-    if (thread.jobs.size === 0) this.#retireWhenIdle(thread);
+    this.#placement.setHosting(thread, false);
+    if (thread.children.size === 0) this.#retireWhenIdle(thread);
     this.#dispatch();
-  }
-
-  #threadOf(threadId: number): PoolThread | undefined {
-    return this.#threads.find((thread) => thread.threadId === threadId);
   }
 
   /**
@@ -203,11 +246,13 @@ export class ThreadPool implements ChildRunner {
   #finish(record: JobRecord, outcome: { ok: true; value: unknown } | { ok: false; error: unknown }, fromThread = false): void {
     if (!this.#jobs.delete(record.id)) return;
     record.stopWatching();
-    if (record.parent !== undefined) record.parent.waitingOn--;
-    const thread = record.thread;
-    if (thread !== undefined && thread.jobs.delete(record.id) && thread.jobs.size === 0) this.#idle(thread);
+    const thread = record.thread as PoolThread | undefined;
+    const held = thread !== undefined && thread.children.has(record);
+    this.#placement.leave(record);
+    if (held && thread.children.size === 0 && !thread.gone) this.#idle(thread);
     try {
-      if (fromThread) settleOutcome(outcome as Outcome, record.job, record.job.origin?.stack);
+      // The stack of where the child was added is costly to read: only a failure joins it to its own.
+      if (fromThread) settleOutcome(outcome as Outcome, record.job, outcome.ok ? undefined : record.job.origin?.stack);
       else if (outcome.ok) record.job.resolve(outcome.value);
       else record.job.reject(outcome.error);
     } catch (error) {
@@ -227,27 +272,48 @@ export class ThreadPool implements ChildRunner {
     thread.idleTimer.unref();
   }
 
+  /**
+   * A thread leaves the pool: children sent ahead to it that it had not started go to other
+   * threads (or, when the pool shuts down, reject), and every child it ran rejects.
+   */
+  #remove(thread: PoolThread, why: string, failure: (record: JobRecord) => unknown): void {
+    this.#threads.delete(thread.threadId);
+    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+    const withdrawn = this.#placement.removeThread(thread, !this.#closed);
+    router().detach(thread.threadId, why);
+    for (const child of withdrawn) this.#finish(child as JobRecord, { ok: false, error: this.#shutDown(child as JobRecord) });
+    for (const child of [...thread.children]) this.#finish(child as JobRecord, { ok: false, error: failure(child as JobRecord) });
+  }
+
   /** A worker ended, whatever the cause: every child it was running rejects, and every call to its monitors. */
   #lost(thread: PoolThread, how: string, cause: Error | undefined): void {
-    const index = this.#threads.indexOf(thread);
-    if (index >= 0) this.#threads.splice(index, 1);
-    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    router().detach(thread.threadId, `its thread crashed: ${how}`);
+    if (thread.gone) return;
     this.#orphanChildrenOf(thread.threadId, `the thread of the branch that added it crashed: ${how}`);
-    for (const record of [...thread.jobs.values()]) {
-      this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${how} (on ${thread.name})`, cause === undefined ? undefined : { cause }) });
-    }
+    this.#remove(thread, `its thread crashed: ${how}`, (record) => new ThreadCrashError(`child ${record.job.name}`, `${how} (on ${thread.name})`, cause === undefined ? undefined : { cause }));
     this.#dispatch();
   }
 
   async #end(thread: PoolThread, why: string): Promise<void> {
-    const index = this.#threads.indexOf(thread);
-    if (index < 0) return;
-    this.#threads.splice(index, 1);
-    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    router().detach(thread.threadId, why);
+    if (thread.gone) return;
     this.#orphanChildrenOf(thread.threadId, `the thread of the branch that added it was ended: ${why}`);
-    for (const record of [...thread.jobs.values()]) this.#finish(record, { ok: false, error: new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`) });
+    this.#remove(thread, why, (record) => new ThreadCrashError(`child ${record.job.name}`, `${why} (on ${thread.name})`));
     await thread.worker.terminate();
   }
+
+  #shutDown(record: JobRecord): CancelledError {
+    return new CancelledError(undefined, `child ${record.job.name} (the pool was shut down)`);
+  }
+}
+
+/** Takes back a child sent ahead, unless its thread claimed it first (see threads/children-ahead.ts). */
+function withdraw(record: JobRecord): boolean {
+  const thread = record.thread as PoolThread | undefined;
+  if (thread === undefined || record.claim < 0) return false;
+  const ticket = claimTicket(record.id);
+  return Atomics.compareExchange(thread.claims, record.claim, ticket, 0) === ticket;
+}
+
+function firstOf<T>(set: ReadonlySet<T>): T | undefined {
+  for (const value of set) return value;
+  return undefined;
 }

@@ -28,7 +28,7 @@ export const MessageKind = {
   Hosting: 'hosting',
   /** worker -> main: this worker serves no monitor to other threads any more; it may take children again, or retire. */
   HostingEnded: 'hosting-ended',
-  /** any -> any (routed): a holder thread let go of (or passed on) markers of a monitor exported by thread `to`. */
+  /** any -> any (routed): a holder thread revived, let go of or passed on markers of a monitor exported by thread `to`. */
   Release: 'release',
   /** any -> any (routed): close this monitor of thread `to` (`close(ref)` from another thread). */
   CloseMonitor: 'close-monitor',
@@ -107,6 +107,25 @@ export interface ChannelMarker {
   readonly kind: 'channel';
   readonly core: MonitorMarker;
   readonly capacity: number;
+  /** The shared memory of its values (channel/ring.ts). */
+  readonly ring: SharedArrayBuffer;
+}
+
+/** A shared dictionary as it travels: its shared memory, which every thread maps. */
+export interface SharedDictMarker {
+  readonly kind: 'shared-dict';
+  /** `thread:number`, the same on every thread: one handle per dictionary on each thread. */
+  readonly id: string;
+  readonly memory: SharedArrayBuffer;
+}
+
+/** A lock or semaphore as it travels: its core, a monitor on the thread that made it. */
+export interface LockMarker {
+  readonly kind: 'lock';
+  readonly core: MonitorMarker;
+  readonly permits: number;
+  /** Which handle it revives as: a `Lock` or a `Semaphore`. */
+  readonly shape: 'lock' | 'semaphore';
 }
 
 /** A value as it travels. */
@@ -117,8 +136,11 @@ export type Encoded =
   | { readonly bytes: SharedArrayBuffer; readonly length: number }
   /** A moved ArrayBuffer. */
   | { readonly moved: ArrayBuffer }
-  /** Data with references or `@shareable` instances at `specials[i].path` (set to null in `value`). */
-  | { readonly value: unknown; readonly specials: readonly Special[] };
+  /**
+   * Data with references or `@shareable` instances at `specials[i].path` (set to null in `value`),
+   * and the paths of its objects that have no prototype (structured clone gives every object one).
+   */
+  | { readonly value: unknown; readonly specials: readonly Special[]; readonly nullPrototypes?: readonly (readonly (string | number)[])[] };
 
 export interface Special {
   readonly path: readonly (string | number)[];
@@ -126,7 +148,7 @@ export interface Special {
 }
 
 /** What stands for a value that structured clone cannot carry; each kind has its codec (see codec-registry.ts). */
-export type SpecialMarker = MonitorMarker | ShareableMarker | TokenMarker | ChannelMarker;
+export type SpecialMarker = MonitorMarker | ShareableMarker | TokenMarker | ChannelMarker | SharedDictMarker | LockMarker;
 
 export interface RunTaskMessage {
   readonly kind: typeof MessageKind.RunTask;
@@ -135,6 +157,13 @@ export interface RunTaskMessage {
   readonly args: readonly Encoded[];
   /** The child's token, which its thread watches through shared memory. */
   readonly token: Encoded;
+  /**
+   * Set when the child is sent ahead: it starts once the child `after` settles on the thread, and
+   * only if the thread wins its claim word `claim` first (the pool may take it back meanwhile).
+   */
+  readonly ahead?: { readonly after: number; readonly claim: number };
+  /** The thread's claim words (see threads/children-ahead.ts), sent with its children until it has settled one. */
+  readonly claims?: SharedArrayBuffer;
 }
 
 export type Outcome = { readonly ok: true; readonly value: Encoded } | { readonly ok: false; readonly error: SerializedError };
@@ -192,21 +221,24 @@ export interface HostingEndedMessage {
 }
 
 /**
- * Markers of monitor `monitor`, exported by thread `to`, that a holder let go: `markers` counts
- * the markers its dropped reference stood for, or is negative for markers it passed on to
- * another thread (see monitor/export-table.ts).
+ * What holder `from` did with `markers` markers of monitor `monitor`, exported by thread `to`:
+ * revived them (it holds them now), released them (its reference was collected), or passed new
+ * ones on to another thread (see monitor/export-table.ts). A thread speaks for itself only.
  */
 export interface ReleaseMessage {
   readonly kind: typeof MessageKind.Release;
   readonly to: number;
+  readonly from: number;
   readonly monitor: number;
+  readonly change: 'revived' | 'released' | 'passed';
   readonly markers: number;
 }
 
-/** Close monitor `monitor` of thread `to`; `why` becomes the `MonitorClosedError`'s reason. */
+/** Thread `from`, which holds a reference to it, closes monitor `monitor` of thread `to`; `why` becomes the `MonitorClosedError`'s reason. */
 export interface CloseMonitorMessage {
   readonly kind: typeof MessageKind.CloseMonitor;
   readonly to: number;
+  readonly from: number;
   readonly monitor: number;
   readonly why: string;
 }
@@ -254,6 +286,8 @@ export interface UnsubscribeMessage {
 export interface DeadlockProbeMessage {
   readonly kind: typeof MessageKind.DeadlockProbe;
   readonly to: number;
+  /** The thread sending it (which passes it on), not the probe's origin. */
+  readonly from: number;
   readonly call: number;
   readonly path: ProbePath;
 }
@@ -262,6 +296,8 @@ export interface DeadlockProbeMessage {
 export interface DeadlockVerdictMessage {
   readonly kind: typeof MessageKind.DeadlockVerdict;
   readonly to: number;
+  /** The thread whose probe found the cycle. */
+  readonly from: number;
   readonly call: number;
   readonly cycle: readonly DeadlockStep[];
 }

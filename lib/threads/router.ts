@@ -6,6 +6,7 @@ import { BatchedPort, ignoreStray, receiveBatch } from './batched-port';
 import { callKey } from './call-key';
 import { MessageKind, type CallMessage, type SubscribeMessage, type ThreadGoneMessage, type ToMain, type ToWorker } from './protocol';
 import { serializeError } from './serialize-error';
+import { threadLiveness } from './thread-liveness';
 import type { Transport } from './transport';
 
 /**
@@ -34,6 +35,10 @@ interface Link {
   readonly requests: Map<number, Request>;
   /** How many waits hold this worker: it is referenced while any does. */
   holds: number;
+  /** The pool's children sent to run on this thread and not settled yet, by job id: the jobs it may say are blocked. */
+  readonly jobs: Set<number>;
+  /** `dumpMonitors()` requests sent to this thread and not answered yet: the only answers it may give. */
+  readonly dumps: Set<number>;
 }
 
 export class Router implements Transport {
@@ -54,9 +59,14 @@ export class Router implements Transport {
       port: new BatchedPort<ToWorker>(worker, (message, error) => this.#undeliverable(worker.threadId, message, error)),
       requests: new Map(),
       holds: 0,
+      jobs: new Set(),
+      dumps: new Set(),
     };
     this.#links.set(worker.threadId, link);
     worker.unref();
+    // Once its thread has stopped for good, the locks in shared memory it held may be taken over (shared-dict/write-lock.ts).
+    const threadId = worker.threadId;
+    worker.once('exit', () => threadLiveness().threadEnded(threadId));
     // Anything a worker's code posts on its parentPort arrives here too: receiveBatch keeps only messages.
     worker.on('message', (batch: unknown) => {
       receiveBatch<ToMain>(batch, name, (message) => this.#receive(link, message));
@@ -65,6 +75,7 @@ export class Router implements Transport {
 
   /** A worker ended: every call in flight to it is answered, and later ones will be at once. */
   detach(threadId: number, why: string): void {
+    threadLiveness().threadEnding(threadId);
     const link = this.#links.get(threadId);
     this.#links.delete(threadId);
     this.#gone.set(threadId, why);
@@ -114,13 +125,19 @@ export class Router implements Transport {
       if (link.requests.size === 1) this.hold(to, 1);
     }
     if (message.kind === MessageKind.Unsubscribe && link !== undefined) this.#forget(link, callKey(message.from, message.callId));
+    // What the thread is asked to do, so that it can answer for that and nothing else.
+    if (message.kind === MessageKind.RunTask) link?.jobs.add(message.id);
+    if (message.kind === MessageKind.DumpMonitors) link?.dumps.add(message.requestId);
     link?.port.send(message as ToWorker, transfer);
   }
 
   /**
    * A message from a worker: forwarded when it is for another thread (tracking calls and streams), else received here.
    * A call's result and a stream's events pass only from the thread the call or stream was sent to, while it is in
-   * flight: so no thread can settle another's call (its requests are this link's alone).
+   * flight: so no thread can settle another's call (its requests are this link's alone). A message that names its
+   * sender (`from`) passes only in the sender's own name, so its receiver can tell what that sender is entitled to:
+   * the markers it holds, the monitors it may close, the calls its probes found. What is not the worker's to send is
+   * ignored, with the one warning of {@link ignoreStray}.
    */
   #receive(link: Link, message: ToMain): void {
     switch (message.kind) {
@@ -152,13 +169,36 @@ export class Router implements Transport {
       }
       case MessageKind.DeadlockProbe:
       case MessageKind.DeadlockVerdict:
-        this.#forward(link, message);
+      case MessageKind.Release:
+      case MessageKind.CloseMonitor:
+        if (message.from !== link.worker.threadId) ignoreStray(link.name, message, `a ${message.kind} message in the name of thread ${String(message.from)}`);
+        else this.#forward(link, message);
+        break;
+      case MessageKind.JobBlocked:
+        // Only a thread doing the job's work can be blocked in it: one running the job, or serving a call the job made.
+        if (this.#works(link, message.job)) this.#receiveHere(message, link.worker.threadId);
+        else ignoreStray(link.name, message, `a job-blocked message for job ${String(message.job)}, which is not running there`);
+        break;
+      case MessageKind.TaskSettled:
+        this.#receiveHere(message, link.worker.threadId);
+        link.jobs.delete(message.id);
+        break;
+      case MessageKind.MonitorsDumped:
+        if (link.dumps.delete(message.requestId)) this.#receiveHere(message, link.worker.threadId);
+        else ignoreStray(link.name, message, `a monitors-dumped answer to request ${String(message.requestId)}, which it was not asked`);
         break;
       default:
         // Only the router says that a thread ended: a worker posting it would drop another thread's calls.
         if ((message as MainThreadMessage).kind === MessageKind.ThreadGone) ignoreStray(link.name, message);
         else this.#receiveHere(message, link.worker.threadId);
     }
+  }
+
+  /** Whether the thread of `link` does work of pool job `job`: runs it, or serves a call or stream the job made. */
+  #works(link: Link, job: number): boolean {
+    if (link.jobs.has(job)) return true;
+    for (const request of link.requests.values()) if (request.job === job) return true;
+    return false;
   }
 
   /** Passes a routed message on to the thread it is for, or receives it here when that is the main thread. */

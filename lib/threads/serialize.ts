@@ -1,10 +1,12 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { types } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
+import { ShareabilityError } from '../errors/shareability-error';
+import { thisThread } from '../runtime';
+import { settleArrived } from '../shareability/arrival';
 import { isArrayPrototype, isPlainPrototype } from '../shareability/check';
-import { freezeDeeply } from '../shareability/freeze';
 import { verifiedValues } from '../shareability/verified-values';
-import { codecs } from './codec-registry';
+import { codecs, type NestedDecoding, type NestedEncoding } from './codec-registry';
 import type { Encoded, Special, SpecialMarker } from './protocol';
 
 /**
@@ -15,12 +17,21 @@ import type { Encoded, Special, SpecialMarker } from './protocol';
  * later send. Tokens, channels, monitor references and `@shareable` instances cannot go by
  * structured clone, so they travel beside the data as markers with the path where they belong
  * (never inside it, so no user data can pose as one); their codecs (codec-registry.ts) make and
- * read the markers. What arrives is frozen again and remembered as verified: the receiver holds a
- * value that behaves exactly like the sender's.
+ * read the markers, and objects without a prototype are listed by path too (structured clone gives
+ * every object one). What arrives is frozen again and remembered as verified, with how deeply it
+ * nests: the receiver holds a value that behaves exactly like the sender's. A value no checked one
+ * could be (nested past the depth limit) is refused on arrival, by a walk that never recurses.
  */
 
 /** Plain values with at least this many properties are serialized once and the bytes reused. */
 const SERIALIZE_ONCE_FROM = 4096;
+
+/** How an error names a value that arrived on this thread. */
+function arrivedHere(): string {
+  return `a value that arrived on ${thisThread().id === 0 ? 'the main thread' : thisThread().name}`;
+}
+
+const TOO_DEEP_FIX = 'every thread checks what it sends, so this was posted past that check (on safethread\'s port) or is a part of a cycle sent on its own; it was refused unread: send values through safethread, flattened or in parts';
 
 export function encodeAll(values: readonly unknown[], transfer: TransferListItem[]): Encoded[] {
   return values.map((value) => encode(value, transfer));
@@ -35,9 +46,7 @@ export function encode(value: unknown, transfer: TransferListItem[]): Encoded {
   }
   const size = verifiedValues().plainDataSize(value);
   if (size !== undefined) return size >= SERIALIZE_ONCE_FROM ? serializedOnce(value) : { plain: value };
-  const specials: Special[] = [];
-  const copy = new CopyWithout(specials).copy(value, []);
-  return specials.length === 0 ? { plain: value } : { value: copy, specials };
+  return new Encoding().encodeWhole(value);
 }
 
 function serializedOnce(value: object): Encoded {
@@ -58,50 +67,89 @@ function serializedOnce(value: object): Encoded {
  * fields of a `@shareable` instance, gathered into a new object by its codec.
  */
 export function encodeWalked(value: object): Encoded {
-  const specials: Special[] = [];
-  const copy = new CopyWithout(specials).copy(value, []);
-  return specials.length === 0 ? { plain: copy } : { value: copy, specials };
+  return new Encoding().encode(value);
 }
 
+type Path = (string | number)[];
+
 /**
- * A copy of a value with every special value (one a codec claims) replaced by null and its marker
- * listed in `specials` with the path where it belongs. The copy keeps the value's shape: an object
- * reached twice is copied once (so cycles and shared parts stay as they are), a special value
- * reached twice lists the same marker twice (so it arrives as one object), and arrays keep their
- * holes and named properties.
+ * One value on its way out: a copy with every special value (one a codec claims) replaced by null
+ * and its marker listed in `specials` with the path where it belongs, and the paths of the objects
+ * that have no prototype listed too. The copy keeps the value's shape: an object reached twice is
+ * copied once (so cycles and shared parts stay as they are), a special value reached twice lists
+ * the same marker twice (so it arrives as one object), and arrays keep their holes and named
+ * properties.
+ *
+ * The values a codec carries inside its marker (a `@shareable` instance's fields) are encoded by
+ * the same Encoding, and the whole goes in one message: an object the instance shares with the
+ * rest of the value is copied once, and structured clone keeps it one object on the way.
  */
-class CopyWithout {
+class Encoding implements NestedEncoding {
   readonly #copies = new Map<object, unknown>();
   readonly #markers = new Map<object, SpecialMarker>();
+  /** The lists of the Encoded being made now (a codec's nested one, while it is made). */
+  #specials: Special[] = [];
+  #nullPrototypes: Path[] = [];
+  /** Whether an array met holds an object in a named property: the receiver must then walk its arrays by key. */
+  #namedObjects = false;
 
-  constructor(readonly specials: Special[]) {}
+  /** `value` as it travels, sent as it is when nothing in it needs the copy. */
+  encodeWhole(value: object): Encoded {
+    return this.#encode(value, false);
+  }
 
-  copy(value: unknown, path: (string | number)[]): unknown {
+  /** `value` as a new copy, for a codec to carry inside its marker. */
+  encode(value: object): Encoded {
+    return this.#encode(value, true);
+  }
+
+  #encode(value: object, copyAlways: boolean): Encoded {
+    const outerSpecials = this.#specials;
+    const outerNullPrototypes = this.#nullPrototypes;
+    const specials: Special[] = (this.#specials = []);
+    const nullPrototypes: Path[] = (this.#nullPrototypes = []);
+    let copy: unknown;
+    try {
+      copy = this.#copy(value, []);
+    } finally {
+      this.#specials = outerSpecials;
+      this.#nullPrototypes = outerNullPrototypes;
+    }
+    if (nullPrototypes.length > 0) return { value: copy, specials, nullPrototypes };
+    if (specials.length > 0 || this.#namedObjects) return { value: copy, specials };
+    return { plain: copyAlways ? copy : value };
+  }
+
+  #copy(value: unknown, path: Path): unknown {
     if (typeof value !== 'object' || value === null) return value;
     if (verifiedValues().isPlainData(value)) return value;
     const marked = this.#markers.get(value);
     if (marked !== undefined) return this.#mark(value, marked, path);
     if (this.#copies.has(value)) return this.#copies.get(value);
     const registry = codecs();
-    const claimed = registry.claimBeforeWalking(value);
+    const claimed = registry.claimBeforeWalking(value, this);
     if (claimed !== undefined) return this.#mark(value, claimed, path);
     const prototype = Object.getPrototypeOf(value) as object | null;
     if (Array.isArray(value) && isArrayPrototype(prototype)) {
       const copy: unknown[] = new Array<unknown>(value.length);
       this.#copies.set(value, copy);
       for (const key of Object.keys(value)) {
-        const step = ARRAY_INDEX.test(key) ? Number(key) : key;
-        (copy as unknown as Record<string, unknown>)[key] = this.copy((value as unknown as Record<string, unknown>)[key], [...path, step]);
+        const index = ARRAY_INDEX.test(key);
+        const element = (value as unknown as Record<string, unknown>)[key];
+        if (!index && typeof element === 'object' && element !== null) this.#namedObjects = true;
+        (copy as unknown as Record<string, unknown>)[key] = this.#copy(element, [...path, index ? Number(key) : key]);
       }
       return copy;
     }
     if (isPlainPrototype(prototype)) {
       const copy: Record<string, unknown> = {};
       this.#copies.set(value, copy);
-      for (const key of Object.keys(value)) copy[key] = this.copy((value as Record<string, unknown>)[key], [...path, key]);
+      // Structured clone gives every object Object.prototype: the receiver takes it away again.
+      if (prototype === null) this.#nullPrototypes.push([...path]);
+      for (const key of Object.keys(value)) copy[key] = this.#copy((value as Record<string, unknown>)[key], [...path, key]);
       return copy;
     }
-    const claimedByClass = registry.claimAfterWalking(value);
+    const claimedByClass = registry.claimAfterWalking(value, this);
     if (claimedByClass !== undefined) return this.#mark(value, claimedByClass, path);
     // Shared memory and its views go by structured clone as they are.
     this.#copies.set(value, value);
@@ -110,7 +158,7 @@ class CopyWithout {
 
   #mark(value: object, marker: SpecialMarker, path: readonly (string | number)[]): null {
     this.#markers.set(value, marker);
-    this.specials.push({ path: [...path], marker });
+    this.#specials.push({ path: [...path], marker });
     return null;
   }
 }
@@ -124,20 +172,47 @@ export function decodeAll(values: readonly Encoded[]): unknown[] {
 export function decode(encoded: Encoded): unknown {
   if ('plain' in encoded) return settle(encoded.plain, true);
   if ('moved' in encoded) return encoded.moved;
-  if ('bytes' in encoded) return settle(deserialize(Buffer.from(encoded.bytes, 0, encoded.length)), true);
-  let value = encoded.value;
-  // The same marker listed twice is one special value reached twice: it arrives as one object.
-  const revivedByMarker = new Map<SpecialMarker, unknown>();
-  for (const { path, marker } of encoded.specials) {
-    let revived = revivedByMarker.get(marker);
-    if (revived === undefined && !revivedByMarker.has(marker)) {
-      revived = codecs().decode(marker);
-      revivedByMarker.set(marker, revived);
+  if ('bytes' in encoded) return settle(deserializeArrived(encoded.bytes, encoded.length), true);
+  return new Decoding().decode(encoded);
+}
+
+/**
+ * One value on its way in, with the values its markers carry (a `@shareable` instance's fields):
+ * the same marker met anywhere in it, inside a marker or out, is one special value reached twice,
+ * and arrives as one object.
+ */
+class Decoding implements NestedDecoding {
+  readonly #revived = new Map<SpecialMarker, unknown>();
+
+  decode(encoded: Encoded): unknown {
+    if (!('value' in encoded)) return decode(encoded);
+    let value = encoded.value;
+    // Before any special value is set: a marker's values may share these objects, and are frozen when revived.
+    for (const path of encoded.nullPrototypes ?? []) takePrototypeAway(value, path);
+    for (const { path, marker } of encoded.specials) {
+      let revived = this.#revived.get(marker);
+      if (revived === undefined && !this.#revived.has(marker)) {
+        revived = codecs().decode(marker, this);
+        this.#revived.set(marker, revived);
+      }
+      if (path.length === 0) value = revived;
+      else setAt(value, path, revived);
     }
-    if (path.length === 0) value = revived;
-    else setAt(value, path, revived);
+    // Its arrays may hold objects in named properties, which a walk by index would not see.
+    return settle(value, false, true);
   }
-  return settle(value, false);
+}
+
+function deserializeArrived(bytes: SharedArrayBuffer, length: number): unknown {
+  try {
+    return deserialize(Buffer.from(bytes, 0, length));
+  } catch (error) {
+    // Only a value nested far deeper than any checked one overflows the stack here (a RangeError of
+    // whichever realm deserialize runs in).
+    const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+    if (name !== 'RangeError') throw error;
+    throw new ShareabilityError('ERR_NOT_SHAREABLE', arrivedHere(), '', `nested too deeply to be read (${String(message)})`, TOO_DEEP_FIX);
+  }
 }
 
 /** Steps a path may never take: they would reach or replace a prototype instead of the value's own data. */
@@ -168,19 +243,34 @@ function setAt(root: unknown, path: readonly (string | number)[], value: unknown
 }
 
 /**
- * Freezes what arrived and remembers it as verified, so it is shareable onwards at no cost; plain
- * data is remembered as such, with a rough size, so that sending it on takes the fast path.
+ * Gives the object at `path` back the null prototype it had on the sending thread. Only a plain
+ * object that arrived may lose its prototype: the path leads through the value's own data, as
+ * {@link setAt}'s does.
  */
-function settle(value: unknown, plain: boolean): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const seen = new Set<object>();
-  freezeDeeply(value, seen, true);
-  const verified = verifiedValues();
-  let size = 0;
-  for (const object of seen) {
-    verified.add(object);
-    size += Array.isArray(object) ? object.length : 1;
+function takePrototypeAway(root: unknown, path: readonly (string | number)[]): void {
+  let object = root;
+  for (const step of path) {
+    if ((typeof step !== 'string' && typeof step !== 'number') || FORBIDDEN_STEPS.has(step) || typeof object !== 'object' || object === null || !Object.prototype.hasOwnProperty.call(object, step)) {
+      object = undefined;
+      break;
+    }
+    object = (object as Record<string | number, unknown>)[step];
   }
-  if (plain && seen.has(value)) verified.addPlainData(value, size);
+  const isPlainObject = typeof object === 'object' && object !== null && !Array.isArray(object) && Object.getPrototypeOf(object) !== null && isPlainPrototype(Object.getPrototypeOf(object) as object);
+  if (!isPlainObject || !Object.isExtensible(object)) {
+    throw new TypeError(`safethread: a value arrived with a null-prototype object at the path ${JSON.stringify(path)}, which does not lead to a plain object of its own data; it was refused`);
+  }
+  Object.setPrototypeOf(object, null);
+}
+
+/**
+ * Freezes what arrived and remembers it as verified, with how deeply each part nests; plain data
+ * is remembered as such, with a rough size, so that sending it on takes the fast path. A value
+ * nested deeper than any checked value can be is refused, never walked by recursion.
+ */
+function settle(value: unknown, plain: boolean, arraysByKey = false): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const refused = settleArrived(value, plain, arraysByKey);
+  if (refused !== undefined) throw new ShareabilityError('ERR_NOT_SHAREABLE', arrivedHere(), refused.path, refused.what, refused.fix);
   return value;
 }

@@ -15,7 +15,7 @@ import { loadingModule } from './loading-module';
  */
 
 /** What was started, as the warning says it. */
-export type TopLevelStart = 'a branch' | 'an actor (spawn)';
+export type TopLevelStart = 'a branch' | 'an actor (spawn)' | 'a background child';
 
 /** Modules already warned about on this thread: one warning per module. Only `warnTopLevelStart` reads and writes them. */
 const warnedModules = slot('modules warned of a top-level start', () => new Set<string>());

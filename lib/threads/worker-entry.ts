@@ -1,12 +1,12 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
-import { describeMonitors } from '../deadlock/monitor-dump';
 import { liveMonitors } from '../monitor/live-monitors';
 import { receiveMonitorMessage } from '../monitor/monitor-messages';
 import { installObservables } from '../observables';
 import { nameThisThread, thisThread } from '../runtime';
 import { passValue } from '../shareability/boundary';
 import { BatchedPort, receiveBatch } from './batched-port';
+import { childrenAhead } from './children-ahead';
 import { childRunner } from './child-runner';
 import { compileInline } from './inline-function';
 import { configuration } from './pool-options';
@@ -17,14 +17,14 @@ import { runInContext } from '../cancellation/current-token';
 import type { ObservableBridge } from '../types';
 import { decode, decodeAll, encode } from './serialize';
 import { serializeError } from './serialize-error';
-import { constructActor, settleSpawn } from './spawn';
 import { findTask } from './task';
 import { useTransport } from './transport';
 import { preferLoader } from './typescript-loader';
-// The modules whose values cross threads by codec register it when they load: all of them, before the first message.
+import { codecs } from './codec-registry';
+// The modules whose values cross threads by codec register it when they load. Tokens and monitor
+// references come with every child and call; the others load when a value of theirs first arrives
+// (or is made here), so that a thread that never sees one starts without their code.
 import '../cancellation/cancellation-token';
-import '../channel/channel';
-import '../decorators/shareable';
 import '../monitor/exported-monitors';
 
 /**
@@ -38,6 +38,10 @@ nameThisThread(threadId, start.name.startsWith('actor ') ? `${start.name} (threa
 configuration().adoptWorkerStart(start);
 preferLoader(start.typescriptLoader);
 liveMonitors().shareIds(start.monitorIds);
+codecs().loadOnArrival('channel', () => require('../channel/channel'));
+codecs().loadOnArrival('lock', () => require('../sync/lock-codec'));
+codecs().loadOnArrival('shared-dict', () => require('../shared-dict/shared-dict'));
+codecs().loadOnArrival('shareable', () => require('../decorators/shareable'));
 const port = parentPort as NonNullable<typeof parentPort>;
 const outbox = new BatchedPort<ToMain>(port, (message, error) => {
   // A result that cannot be sent is reported as a failure of what it answers, never dropped.
@@ -70,27 +74,36 @@ function receive(message: ToWorker): void {
     // Monitors of this thread that other threads let go of or close.
     // Children: the pool's for this thread, and the ones this thread's branches asked for.
     case MessageKind.RunTask:
-      void runTask(message);
+      // Now, or behind the child it was sent ahead of (threads/children-ahead.ts).
+      childrenAhead().receive(message, runTask);
       break;
     case MessageKind.ChildSettled:
       (childRunner() as PoolClient).settle(message);
       break;
     // Actors: this thread's own monitor, and the ones its code spawned.
     case MessageKind.Construct:
-      constructActor(message);
+      actors().constructActor(message);
       break;
     case MessageKind.Spawned:
-      settleSpawn(message);
+      actors().settleSpawn(message);
       break;
     // `dumpMonitors()` on the main thread asks each thread.
     case MessageKind.DumpMonitors:
-      outbox.send({ kind: MessageKind.MonitorsDumped, requestId: message.requestId, monitors: describeMonitors() });
+      outbox.send({ kind: MessageKind.MonitorsDumped, requestId: message.requestId, monitors: (require('../deadlock/monitor-dump') as typeof import('../deadlock/monitor-dump')).describeMonitors() });
       break;
     default: {
       const unreachable: never = message;
       unknownMessage(unreachable);
     }
   }
+}
+
+/**
+ * Actors' code, loaded when this thread becomes an actor or its code spawns one (which loaded it
+ * already): a pool thread that only runs children never needs it.
+ */
+function actors(): typeof import('./spawn') {
+  return require('./spawn') as typeof import('./spawn');
 }
 
 async function runTask(message: RunTaskMessage): Promise<void> {
@@ -108,4 +121,6 @@ async function runTask(message: RunTaskMessage): Promise<void> {
   } catch (error) {
     outbox.send({ kind: MessageKind.TaskSettled, id: message.id, ok: false, error: serializeError(error, thisThread().name) });
   }
+  // The child sent ahead behind this one starts now, with no round trip to the main thread.
+  childrenAhead().settled(message.id, runTask);
 }

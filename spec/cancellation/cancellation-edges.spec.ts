@@ -44,9 +44,11 @@ describe('cancellation at the edges', () => {
   });
 
   it('delivers a plain reason to another thread frozen, so a task can return it', async () => {
-    const [seen] = await branch<unknown>((children) => {
-      const child = children.add(reasonSeenOnWorker);
-      setTimeout(() => child.cancel(freeze({ why: 'quota', left: 0 })), 100);
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const [seen] = await branch<unknown>(async (children) => {
+      const child = children.add(reasonSeenOnWorker, started);
+      while (Atomics.load(started, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      child.cancel(freeze({ why: 'quota', left: 0 }));
     });
     expect(seen).toEqual({ why: 'quota', left: 0 });
   });

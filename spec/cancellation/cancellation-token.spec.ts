@@ -129,9 +129,11 @@ describe('CancellationToken', () => {
     });
 
     it('delivers the reason to the other thread, class and message kept', async () => {
-      const [seen] = await branch<unknown>((children) => {
-        const child = children.add(reasonSeenOnWorker);
-        setTimeout(() => child.cancel(new RangeError('limit reached')), 100);
+      const started = new Int32Array(new SharedArrayBuffer(4));
+      const [seen] = await branch<unknown>(async (children) => {
+        const child = children.add(reasonSeenOnWorker, started);
+        while (Atomics.load(started, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        child.cancel(new RangeError('limit reached'));
       });
       expect(seen).toEqual({ name: 'RangeError', message: 'limit reached' });
     });

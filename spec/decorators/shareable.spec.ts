@@ -210,6 +210,25 @@ describe('@shareable', () => {
       }
       expect(isShareable(new Money(500, freeze({ EUR: 1, USD: 1.1 })))).toBe(true);
     });
+
+    it('checks every field before it freezes any: a refused instance leaves the objects it was given as they were', () => {
+      @shareable
+      class Order {
+        constructor(
+          readonly lines: { sku: string; tags: string[] }[],
+          readonly placed: unknown,
+        ) {}
+      }
+      const tags = ['gift'];
+      const lines = [{ sku: 'A1', tags }];
+      expect(() => new Order(lines, new Date(0))).toThrow(/new Order\(\): field \.placed is a Date/);
+      expect([lines, lines[0], tags].map((each) => Object.isFrozen(each))).toEqual([false, false, false]);
+      // Still the caller's to change, and the same objects make a valid instance once fixed.
+      tags.push('late');
+      const order = new Order(lines, 0);
+      expect(order.lines[0]?.tags).toEqual(['gift', 'late']);
+      expect(Object.isFrozen(tags)).toBe(true);
+    });
   });
 
   describe('inheritance', () => {

@@ -1,12 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { branch, close, configure, MonitorClosedError, shutdown } from '../../lib';
+import { branch, close, configure, MonitorClosedError, shutdown, spawn } from '../../lib';
 import { ExportTable, exportTable } from '../../lib/monitor/export-table';
 import type { LocalMonitor } from '../../lib/monitor/local-monitor';
 import '../../lib/monitor/exported-monitors';
 import { remoteReferenceCount } from '../../lib/monitor/remote-monitor';
 import { decode, encode } from '../../lib/threads/serialize';
+import { router } from '../../lib/threads/transport';
 import { makeTally, Tally } from '../fixtures/monitors';
+import { Closable, Keeper, makeClosable } from '../fixtures/release';
 import { threadName } from '../fixtures/tasks';
 
 jest.setTimeout(30_000);
@@ -29,14 +31,17 @@ async function tallyMadeAndDropped(): Promise<number> {
 
 describe('the export table', () => {
   const monitor = { id: 7 } as LocalMonitor;
+  const [A, B, C] = [3, 4, 5];
 
   it('keeps a monitor exported while any marker that left is not let go', () => {
     const table = new ExportTable();
-    expect(table.add(monitor)).toBe(true);
-    expect(table.add(monitor)).toBe(false);
-    expect(table.release(7, 1)).toBe(false);
+    expect(table.add(monitor)).toBe(true); // to A
+    expect(table.add(monitor)).toBe(false); // to B
+    table.revived(7, A, 1);
+    table.revived(7, B, 1);
+    expect(table.release(7, A, 1)).toBe(false);
     expect(table.find(7)).toBe(monitor);
-    expect(table.release(7, 1)).toBe(true);
+    expect(table.release(7, B, 1)).toBe(true);
     expect(table.find(7)).toBeUndefined();
     expect(table.size).toBe(0);
   });
@@ -44,18 +49,71 @@ describe('the export table', () => {
   it('counts a marker a holder passed on before the holder lets go of its own', () => {
     const table = new ExportTable();
     table.add(monitor); // to thread A
-    table.release(7, -1); // A passes it on to B: told before the marker can reach B
-    expect(table.release(7, 1)).toBe(false); // A's reference is collected
+    table.revived(7, A, 1);
+    table.passed(7, A, 1); // A passes it on to B: told before the marker can reach B
+    expect(table.release(7, A, 1)).toBe(false); // A's reference is collected
     expect(table.find(7)).toBe(monitor); // B may still hold it, or be about to revive it
-    expect(table.release(7, 1)).toBe(true); // B lets go
+    table.revived(7, B, 1);
+    expect(table.release(7, B, 1)).toBe(true); // B lets go
   });
 
   it('keeps the export when a release races a newer marker to the same holder', () => {
     const table = new ExportTable();
     table.add(monitor); // marker 1 to A, revived
+    table.revived(7, A, 1);
     table.add(monitor); // marker 2 to A, in flight
-    expect(table.release(7, 1)).toBe(false); // A's first reference was collected before marker 2 arrived
-    expect(table.release(7, 1)).toBe(true); // the reference revived from marker 2 goes too
+    expect(table.release(7, A, 1)).toBe(false); // A's first reference was collected before marker 2 arrived
+    table.revived(7, A, 1);
+    expect(table.release(7, A, 1)).toBe(true); // the reference revived from marker 2 goes too
+  });
+
+  it("lets no thread release, pass on or close with markers it was never given", () => {
+    const table = new ExportTable();
+    table.add(monitor); // to A
+    table.revived(7, A, 1);
+    expect(table.release(7, B, 1000)).toBe(false); // B holds nothing: nothing moves
+    table.passed(7, B, 1000); // nor can it pass on what it does not hold
+    expect(table.markersOut(7)).toBe(1);
+    expect(table.holds(7, A)).toBe(true);
+    expect(table.holds(7, B)).toBe(false);
+    expect(table.release(7, A, 1000)).toBe(true); // A lets go of what it holds, no more
+    expect(table.markersOut(7)).toBeUndefined();
+  });
+
+  it('lets go, for a holder whose thread ended, of every marker it held, and keeps those of others and those in flight', () => {
+    const table = new ExportTable();
+    const other = { id: 8 } as LocalMonitor;
+    table.add(monitor);
+    table.revived(7, A, 1);
+    table.add(monitor);
+    table.revived(7, B, 1);
+    table.add(other);
+    table.revived(8, A, 1);
+    table.add(other); // in flight to C
+    expect(table.holderGone(A)).toBe(false); // 7 is B's still, 8 has a marker on its way
+    expect(table.markersOut(7)).toBe(1);
+    expect(table.markersOut(8)).toBe(1);
+    table.revived(8, C, 1);
+    expect(table.holderGone(C)).toBe(true);
+    expect(table.find(8)).toBeUndefined();
+    expect(table.holderGone(B)).toBe(true);
+    expect(table.size).toBe(0);
+  });
+
+  it('says when it starts exporting and when it exports nothing any more, however the last export went', () => {
+    const changes: boolean[] = [];
+    const table = new ExportTable((hosting) => changes.push(hosting));
+    table.add(monitor);
+    table.add({ id: 8 } as LocalMonitor);
+    table.revived(7, A, 1);
+    expect(table.release(7, A, 1)).toBe(true);
+    expect(changes).toEqual([true]);
+    table.remove(8); // closed on its own thread
+    expect(changes).toEqual([true, false]);
+    table.add(monitor);
+    table.revived(7, B, 1);
+    table.holderGone(B);
+    expect(changes).toEqual([true, false, true, false]);
   });
 });
 
@@ -94,5 +152,69 @@ describe('monitors returned from children', () => {
     await expect((tally as Tally).add(1)).resolves.toBe(4);
     await close(tally as Tally);
     await expect((tally as Tally).value()).rejects.toThrow(MonitorClosedError);
+  });
+});
+
+describe('threads that host monitors', () => {
+  /** Waits (10 s at most, a hang guard) until `done()`, running `step` between looks. */
+  async function until(done: () => boolean | Promise<boolean>, step: () => unknown = () => pause(20)): Promise<boolean> {
+    const deadline = Date.now() + 10_000;
+    while (!(await done())) {
+      if (Date.now() > deadline) return false;
+      await step();
+    }
+    return true;
+  }
+
+  /** Makes a tally on a pool worker, gives it to an actor that keeps it, ends the actor and drops the tally: only its thread's id is left. */
+  async function tallyKeptByAnActorThatEnded(): Promise<number> {
+    const [tally] = await branch<Tally>((children) => void children.add(makeTally, 1));
+    const keeper = await spawn(Keeper, tally as Tally);
+    await expect(keeper.keeps()).resolves.toBe(true);
+    const owner = await (tally as Tally).thread();
+    await close(keeper);
+    return owner;
+  }
+
+  it('let go of the references a holder thread held when it ends: the owner takes children again', async () => {
+    const gc = collector();
+    const owner = await tallyKeptByAnActorThatEnded();
+    // With one thread allowed, a child runs on the owner's thread only once it hosts nothing: the
+    // actor's reference must be let go for it, as the actor never will.
+    let ranOn: number | undefined;
+    const freed = await until(
+      () => ranOn === owner,
+      async () => {
+        gc();
+        await pause(20);
+        [ranOn] = await branch<number>((children) => void children.add(threadName));
+      },
+    );
+    expect(freed).toBe(true);
+  });
+
+  it('whose last export is closed on their own thread take children again, and retire when idle', async () => {
+    configure({ idleTimeoutMs: 200 });
+    try {
+      const [closable] = await branch<Closable>((children) => void children.add(makeClosable, 1));
+      const owner = await (closable as Closable).thread();
+      // The reference stays held here: only the close, on the owner's thread, ends the hosting.
+      await (closable as Closable).closeHere();
+      await expect((closable as Closable).thread()).rejects.toThrow(MonitorClosedError);
+      let ranOn: number | undefined;
+      const takesChildren = await until(
+        () => ranOn === owner,
+        async () => {
+          await pause(20);
+          [ranOn] = await branch<number>((children) => void children.add(threadName));
+        },
+      );
+      expect(takesChildren).toBe(true);
+      // Idle now, it retires like any other pool thread.
+      expect(await until(() => !router().has(owner))).toBe(true);
+      expect(closable).toBeDefined();
+    } finally {
+      configure({ idleTimeoutMs: 10_000 });
+    }
   });
 });

@@ -1,12 +1,15 @@
 import fc from 'fast-check';
+import { serialize } from 'node:v8';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { assertShareable, branch, CancellationSource, CancellationToken, DefinitionError, freeze, isShareable, shareable, ShareabilityError, shutdown } from '../../lib';
 import { decode, encode } from '../../lib/threads/serialize';
 import type { Encoded } from '../../lib/threads/protocol';
+import { Box } from './fixtures/boxes';
 
 /**
- * What is accepted arrives equal (same data, same sharing, same kinds of prototype), deep and
- * cyclic values cross intact or are refused up front, and freeze() checks before it freezes.
+ * What is accepted arrives equal (same data, same sharing, same kinds of prototype, null ones
+ * included, frozen), deep and cyclic values cross intact or are refused up front, a value that
+ * arrived holds to the depth limit when it is nested again, and freeze() checks before it freezes.
  */
 
 /** One port pair for the whole file: each value is posted and received at once, as a thread would get it. */
@@ -55,6 +58,7 @@ function expectSameShape(sent: unknown, received: unknown, pairs = new Map<objec
   }
   pairs.set(sent, received);
   if (kindOf(received) !== kindOf(sent)) differ(`sent ${kindOf(sent)}, received ${kindOf(received)}`);
+  if (['array', 'object', 'null-prototype'].includes(kindOf(received)) && !Object.isFrozen(received)) differ('arrived unfrozen');
   if (sent instanceof CancellationToken) {
     if ((received as CancellationToken).cancelled !== sent.cancelled) differ('token state differs');
     return;
@@ -102,6 +106,14 @@ function mutableChain(depth: number): unknown {
   return value;
 }
 
+/** V8 serialization bytes of `[[[...0...]]]`, `depth` arrays deep, written by hand: v8.serialize would overflow making them. */
+function craftedDeepBytes(depth: number): Buffer {
+  const header = serialize(0).subarray(0, 2);
+  const open = Buffer.from([0x41, 0x01]); // a dense array of one element
+  const close = Buffer.from([0x24, 0x00, 0x01]); // its end: no named properties, one element
+  return Buffer.concat([header, ...new Array<Buffer>(depth).fill(open), Buffer.from([0x49, 0x00]), ...new Array<Buffer>(depth).fill(close)]);
+}
+
 /** Runs `value` through a pool thread and back. */
 async function echoedByAThread<T>(value: T): Promise<T> {
   const [echoed] = await branch((children) => {
@@ -143,6 +155,54 @@ describe('deep values', () => {
     const deep = frozenChain(900, Object.freeze([new SharedArrayBuffer(4)]));
     expect(isShareable(deep)).toBe(true);
     expectSameShape(deep, overTheWire(deep));
+  });
+
+  it('remembers how deeply a value that arrived nests, so nesting it again on the receiving thread cannot grow past the limit', async () => {
+    const arrived = overTheWire(frozenChain(800));
+    expect(isShareable(arrived)).toBe(true);
+    expect(isShareable(frozenChain(150, arrived))).toBe(true);
+    expect(() => assertShareable(frozenChain(300, arrived), 'tree')).toThrow(/nested more than 1000 levels deep/);
+    // The same from a real thread, through a @shareable instance and a part shared with memory.
+    const echoed = await echoedByAThread(frozenChain(700, new Box(frozenChain(100, Object.freeze([new SharedArrayBuffer(4)])))));
+    expect(isShareable(frozenChain(150, echoed))).toBe(true);
+    expect(isShareable(frozenChain(250, echoed))).toBe(false);
+    // ... and when the value goes out and back again, nested a little more each time.
+    let value: unknown = Object.freeze({ leaf: new CancellationSource().token });
+    for (let trip = 0; trip < 6; trip++) {
+      const next = frozenChain(200, value);
+      if (!isShareable(next)) break;
+      value = await echoedByAThread(next);
+    }
+    let depth = 0;
+    for (let part = value as { next?: unknown }; typeof part.next === 'object'; part = part.next as { next?: unknown }) depth++;
+    expect(depth).toBeGreaterThanOrEqual(800);
+    expect(depth).toBeLessThanOrEqual(1000);
+  });
+
+  it('counts a part reached by two paths at its deepest, so every part holds to the limit when it is sent on its own', () => {
+    const end = frozenChain(600);
+    // `end` is met first by the short path; the long one reaches it 601 levels down.
+    expect(isShareable(Object.freeze({ short: end, long: frozenChain(600, end) }))).toBe(false);
+    const near = frozenChain(400);
+    const both = Object.freeze({ short: near, long: frozenChain(400, near) });
+    expect(isShareable(both)).toBe(true);
+    expect(isShareable(frozenChain(300, both.long))).toBe(false);
+    const received = overTheWire(both) as typeof both;
+    expect(isShareable(frozenChain(150, received.long))).toBe(true);
+    expect(isShareable(frozenChain(300, received.long))).toBe(false);
+  });
+
+  it('refuses, with a ShareabilityError naming the depth, a value that arrives nested deeper than any checked value can be', () => {
+    for (const depth of [1200, 10_000, 100_000]) {
+      const crafted = { plain: mutableChain(depth) } as Encoded;
+      expect(() => decode(crafted)).toThrow(ShareabilityError);
+      expect(() => decode(crafted)).toThrow(/a value that arrived on .* is nested more than 1000 levels deep/);
+    }
+    // Also when it arrives as the bytes of a large value, too deep even to deserialize.
+    const bytes = craftedDeepBytes(100_000);
+    const memory = new SharedArrayBuffer(bytes.length);
+    new Uint8Array(memory).set(bytes);
+    expect(() => decode({ bytes: memory, length: bytes.length })).toThrow(/a value that arrived on .* is nested too deeply to be read/);
   });
 });
 
@@ -197,6 +257,18 @@ describe('copies equal what was sent', () => {
     expect((await echoedByAThread(list)).label).toBe('tokens');
   });
 
+  it('freezes an object held in a named property of an array, with or without special values beside it', async () => {
+    for (const list of [Object.freeze(Object.assign([1, 2], { meta: Object.freeze({ by: 'me' }) })), Object.freeze(Object.assign([new CancellationSource().token], { meta: Object.freeze({ by: 'me' }) }))]) {
+      expect(isShareable(list)).toBe(true);
+      const received = overTheWire(list) as typeof list;
+      expectSameShape(list, received);
+      expect(Object.isFrozen(received.meta)).toBe(true);
+      const echoed = await echoedByAThread(list);
+      expect(echoed.meta).toEqual({ by: 'me' });
+      expect(Object.isFrozen(echoed.meta)).toBe(true);
+    }
+  });
+
   it('keeps a sub-object reached twice as one object, and a special value reached twice as one', async () => {
     const token = new CancellationSource().token;
     const shared = Object.freeze({ token });
@@ -245,11 +317,70 @@ describe('copies equal what was sent', () => {
     expect(isShareable(new Registry(1))).toBe(true);
   });
 
-  // Structured clone gives every plain object Object.prototype; keeping null needs a field in the
-  // wire format (threads/protocol.ts), which this change does not own.
-  it.failing('keeps a null prototype (not done yet)', () => {
+  it('keeps a null prototype, at the root or deep inside, reached twice, beside special values and inside @shareable instances', () => {
     const record = Object.freeze(Object.assign(Object.create(null) as object, { a: 1 }));
     expect(Object.getPrototypeOf(overTheWire(record))).toBeNull();
+    const token = new CancellationSource().token;
+    const inner = Object.freeze(Object.assign(Object.create(null) as object, { token, list: Object.freeze([record]) }));
+    const value = Object.freeze({ inner, again: inner, box: new Box(Object.freeze({ record })), list: Object.freeze([1, record]) });
+    expect(isShareable(value)).toBe(true);
+    const received = overTheWire(value) as typeof value;
+    expectSameShape(value, received);
+    expect(Object.getPrototypeOf(received.inner)).toBeNull();
+    expect(Object.getPrototypeOf(received.list[1])).toBeNull();
+    expect(Object.getPrototypeOf((received.box.content as { record: object }).record)).toBeNull();
+    expect(isShareable(received)).toBe(true);
+    // It goes on from the receiving thread with its null prototypes too.
+    expectSameShape(value, overTheWire(received));
+  });
+
+  it('keeps a null prototype on its way to a pool thread and back, and in what the child makes there', async () => {
+    const settings = Object.freeze(Object.assign(Object.create(null) as object, { retries: 3, nested: Object.freeze(Object.assign(Object.create(null) as object, { on: true })) }));
+    const echoed = await echoedByAThread(Object.freeze({ settings }));
+    expectSameShape({ settings }, echoed);
+    const [seen] = await branch<readonly [boolean, boolean]>((children) => {
+      children.add((value: { settings: { nested: object } }) => Object.freeze([Object.getPrototypeOf(value.settings) === null, Object.getPrototypeOf(value.settings.nested) === null] as const), Object.freeze({ settings }));
+    });
+    expect(seen).toEqual([true, true]);
+    const [made] = await branch<object>((children) => {
+      children.add(() => Object.freeze(Object.assign(Object.create(null) as object, { made: 'there' })));
+    });
+    expect(Object.getPrototypeOf(made)).toBeNull();
+    expect({ ...made }).toEqual({ made: 'there' });
+  });
+
+  it('refuses a crafted null-prototype path that does not lead to a plain object of the value', () => {
+    for (const path of [['__proto__'], ['constructor'], ['missing'], ['list'], ['n']]) {
+      const crafted = { value: { list: [1], n: 1 }, specials: [], nullPrototypes: [path] } as unknown as Encoded;
+      expect(() => decode(crafted)).toThrow(/null-prototype object at the path/);
+    }
+    expect(Object.getPrototypeOf(Object.prototype)).toBeNull();
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+  });
+
+  it('keeps a part a @shareable instance shares with the rest of the value as one object, special values and all', async () => {
+    const token = new CancellationSource().token;
+    const shared = Object.freeze({ token, memory: new SharedArrayBuffer(4) });
+    const plainShared = Object.freeze({ n: 1 });
+    for (const value of [
+      Object.freeze({ box: new Box(shared), outside: shared, plainBox: new Box(plainShared), plainOutside: plainShared, token }),
+      Object.freeze({ outside: shared, box: new Box(shared), plainOutside: plainShared, plainBox: new Box(plainShared), token }),
+    ]) {
+      const received = overTheWire(value) as typeof value;
+      expectSameShape(value, received);
+      expect(received.box.content).toBe(received.outside);
+      expect(received.plainBox.content).toBe(received.plainOutside);
+      expect((received.outside as typeof shared).token).toBe(received.token);
+      const echoed = await echoedByAThread(value);
+      expect(echoed.box).toBeInstanceOf(Box);
+      expect(echoed.box.content).toBe(echoed.outside);
+      expect(echoed.plainBox.content).toBe(echoed.plainOutside);
+      expect((echoed.outside as typeof shared).token).toBe(echoed.token);
+    }
+    // Two instances that share a part, and an instance reached twice.
+    const both = Object.freeze([new Box(shared), new Box(shared)]);
+    const pair = overTheWire(both) as typeof both;
+    expect(pair[0]?.content).toBe(pair[1]?.content);
   });
 });
 
@@ -337,8 +468,7 @@ describe('every accepted value round-trips equal (fuzz)', () => {
         for (const [name, each] of recipe.named) (array as unknown as Record<string, unknown>)[name] = make(each);
         return array;
       }
-      // Null prototypes are left out until they can cross (see the it.failing above).
-      const record: Record<string, unknown> = {};
+      const record: Record<string, unknown> = recipe.nullPrototype ? (Object.create(null) as Record<string, unknown>) : {};
       made.push(record);
       for (const [name, each] of recipe.record) record[name] = make(each);
       return record;

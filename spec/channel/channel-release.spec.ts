@@ -1,0 +1,87 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { branch, Channel, configure, shutdown } from '../../lib';
+import { remoteReferenceCount } from '../../lib/monitor/remote-monitor';
+import { makeChannel, makeChannels, takeOneEach } from '../fixtures/channels';
+import { threadName } from '../fixtures/tasks';
+
+/**
+ * Channels that cross threads are released like monitors: when every handle of a channel on
+ * other threads is collected, the thread that made it no longer exports its core, so the core and
+ * its shared memory can go, and a pool thread that hosted only channels takes children again.
+ */
+
+jest.setTimeout(60_000);
+beforeAll(() => configure({ threads: 1 }));
+afterAll(() => shutdown());
+
+/** The collector, for this thread only: jest runs without --expose-gc. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Makes a channel in a child, takes its value here, and drops it: only the child's thread id is left. */
+async function channelMadeUsedAndDropped(): Promise<number> {
+  const [made] = await branch<readonly [Channel<number>, number]>((children) => void children.add(makeChannel, 41));
+  const [channel, owner] = made as readonly [Channel<number>, number];
+  await expect(channel.get()).resolves.toBe(41);
+  await channel.put(42);
+  return owner;
+}
+
+/** Runs `step` until `done()` (10 s at most, a hang guard). */
+async function until(done: () => boolean, step: () => Promise<unknown>): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await step();
+  }
+  return true;
+}
+
+describe('a channel made in a child', () => {
+  it('frees its thread for children once every handle of it is collected', async () => {
+    const gc = collector();
+    const owner = await channelMadeUsedAndDropped();
+    // With one thread allowed, a child runs on the owner's thread only once it hosts nothing.
+    let ranOn: number | undefined;
+    const freed = await until(
+      () => ranOn === owner,
+      async () => {
+        gc();
+        await pause(20);
+        [ranOn] = await branch<number>((children) => void children.add(threadName));
+      },
+    );
+    expect(freed).toBe(true);
+    expect(remoteReferenceCount()).toBe(0);
+  });
+
+  it('keeps no reference here after 2,000 were made in children, used on two threads and dropped', async () => {
+    const gc = collector();
+    const before = remoteReferenceCount();
+    // In a function of its own: a loop's variables in this async test's frame would keep the last round alive.
+    await makeUseAndDropChannels(10, 200);
+    const released = await until(
+      () => remoteReferenceCount() === before,
+      async () => {
+        gc();
+        await pause(20);
+      },
+    );
+    expect(released).toBe(true);
+  });
+});
+
+/** `rounds` times: `count` channels made in a child, one value put into each here and taken in another child. */
+async function makeUseAndDropChannels(rounds: number, count: number): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const [made] = await branch<readonly Channel<number>[]>((children) => void children.add(makeChannels, count));
+    const channels = made as readonly Channel<number>[];
+    await Promise.all(channels.map((channel, index) => channel.put(index)));
+    await expect(branch((children) => void children.add(takeOneEach, channels))).resolves.toEqual([((count - 1) * count) / 2]);
+  }
+}
