@@ -6,6 +6,7 @@ import { ChannelClosedError } from '../errors/channel-closed-error';
 import { ambientContext, currentToken } from '../cancellation/current-token';
 import { warningMessages } from '../errors/codes';
 import { slot, thisThread } from '../runtime';
+import { WaitsAtExit, type WaitAtExitState } from '../deadlock/waits-at-exit';
 import { childRunner } from '../threads/child-runner';
 import { callOf, currentCall, threadOfCall, type MonitorCall } from '../deadlock/monitor-call';
 import { deadlockDetector, tracksWaits } from '../deadlock/wait-tracking';
@@ -379,43 +380,16 @@ function describeForDump(side: 'put' | 'get', { wait, seconds, why }: ChannelWai
 }
 
 /** A channel wait as the exit warning tells it. */
-interface ChannelWaitState {
-  readonly wait: string;
-  readonly seconds: string;
-  readonly why: string;
-}
+type ChannelWaitState = WaitAtExitState;
 
 /**
- * The channel waits of this thread, to tell of them when the process exits with them pending.
- *
- * A waiting `get()` or `put()` does not keep the process alive: when nothing else does, Node exits
- * with the promise never settled and the code awaiting it never resumed, silently. On the main
- * thread, while any wait lasts, a 'beforeExit' listener turns that into a warning, once per wait.
+ * The channel waits of this thread: a process that exits with one pending warns
+ * `SAFETHREAD_CHANNEL_WAIT` instead of exiting silently (see deadlock/waits-at-exit.ts).
  */
-class ChannelWaits {
-  readonly #waits = new Set<() => ChannelWaitState>();
-  readonly #warned = new WeakSet<() => ChannelWaitState>();
-  readonly #beforeExit = (): void => {
-    for (const describe of this.#waits) {
-      if (this.#warned.has(describe)) continue;
-      this.#warned.add(describe);
-      const { wait, seconds, why } = describe();
-      process.emitWarning(warningMessages.SAFETHREAD_CHANNEL_WAIT(wait, seconds, why), { code: 'SAFETHREAD_CHANNEL_WAIT' });
-    }
-  };
-
-  /** Adds a wait; the function returned removes it. */
-  add(describe: () => ChannelWaitState): () => void {
-    if (this.#waits.size === 0 && thisThread().id === 0) process.on('beforeExit', this.#beforeExit);
-    this.#waits.add(describe);
-    return () => {
-      if (!this.#waits.delete(describe)) return;
-      if (this.#waits.size === 0) process.off('beforeExit', this.#beforeExit);
-    };
-  }
-}
-
-const channelWaits = slot('channel waits', () => new ChannelWaits());
+const channelWaits = slot(
+  'channel waits',
+  () => new WaitsAtExit(({ wait, seconds, why }) => process.emitWarning(warningMessages.SAFETHREAD_CHANNEL_WAIT(wait, seconds, why), { code: 'SAFETHREAD_CHANNEL_WAIT' })),
+);
 
 /** A value on its way through the core: bytes as value-bytes.ts writes them, or a value only a message can carry. */
 type Item = { readonly bytes: Uint8Array } | { readonly value: unknown };
