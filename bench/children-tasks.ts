@@ -10,11 +10,6 @@ export const incrementTask = task(function incrementTask(n: number): number {
   return n + 1;
 });
 
-/** The CPU-bound child: the very loop piscina's `spin` task runs. */
-export const spinChild = task(function spinChild(iterations: number): number {
-  return spin(iterations);
-});
-
 /**
  * How many spin steps take about `ms` milliseconds of this CPU's time: the fastest of several
  * trials, since on a shared machine a trial the thread spent partly descheduled reads too slow.

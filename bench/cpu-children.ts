@@ -2,46 +2,78 @@ import { availableParallelism } from 'node:os';
 import type Piscina from 'piscina';
 import { branch, configure, shutdown } from '../lib';
 import { SpinWorkers, startPiscina } from './anchors';
-import type { Comparison } from './comparison';
+import type { BenchCase, Comparison, MeasureOptions, Target } from './comparison';
+import { stepsForMs } from './children-tasks';
 import { spinTask } from './fixtures';
 import { spin } from './workers/spin';
 
 /**
- * CPU-bound children on every core: a branch of {@link CHILDREN} children, each about
- * {@link CHILD_MS} ms of pure integer arithmetic (bench/workers/spin.js), on a pool of
- * `os.availableParallelism()` threads, against the same {@link CHILDREN} calls one after the
- * other on the main thread. DESIGN.md wants a speedup of at least 0.9 x N; piscina running the
- * same function on as many threads is the anchor of what a task pool achieves, and N bare
- * workers that each run their share in one message are the ceiling of what N threads of this
- * machine can do at all (2 vCPUs may well not be 2 cores' worth of throughput).
+ * CPU-bound children on every core: a branch of {@link CHILDREN} children, each a pure integer
+ * loop (bench/workers/spin.js) of a few milliseconds, against the same calls one after the other
+ * on the main thread, and against piscina running the same function on as many threads (what a
+ * task pool achieves). Two shapes:
+ *
+ * - `cpu-children`: 5 ms children on `os.availableParallelism()` threads; DESIGN.md wants a
+ *   speedup of at least 0.9 x N. N bare workers that each run their share in one message are the
+ *   ceiling of what N threads of this machine can do at all (2 vCPUs may well not be 2 cores' worth).
+ * - `children-cpu`: 1.2 ms children on 2 threads, unpinned, where a gap between one child and the
+ *   next on a thread shows (a child sent ahead has none): issue 13 wants at least 1.9x, and at
+ *   least piscina's speedup.
  *
  * One operation is the whole set of children, so `time/op` is the time of one branch.
  */
 
 const CHILDREN = 8;
-const CHILD_MS = 5;
-const THREADS = availableParallelism();
-/** The speedup DESIGN.md asks for, as a bound on `time of the branch / time of the serial run`. */
-const SPEEDUP_TARGET = 0.9 * THREADS;
 
-const SERIAL = `serial: ${CHILDREN} x spin on the main thread`;
-const BRANCH = `safethread branch: ${CHILDREN} children on ${THREADS} threads`;
-const PISCINA = `piscina: ${CHILDREN} tasks on ${THREADS} threads`;
-const CEILING = `ceiling: ${CHILDREN} spins shared by ${THREADS} bare workers`;
-
-/** How many spin steps take about `ms` milliseconds on this thread now. */
-function calibrateSpin(ms: number): number {
-  let steps = 100_000;
-  for (;;) {
-    const start = process.hrtime.bigint();
-    spin(steps);
-    const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
-    if (elapsedMs >= 20) return Math.round((steps * ms) / elapsedMs);
-    steps *= 2;
-  }
+interface Shape {
+  readonly name: string;
+  readonly childMs: number;
+  readonly threads: number;
+  /** The speedup wanted, as a bound on `time of the branch / time of the serial run`. */
+  readonly speedup: number;
+  readonly speedupLabel: string;
+  /** Also measure N bare workers, the ceiling. */
+  readonly ceiling: boolean;
+  /** Also require at least piscina's speedup. */
+  readonly atLeastPiscina: boolean;
+  readonly summary: string;
+  readonly options: Partial<MeasureOptions>;
 }
 
 export function cpuChildren(): Comparison {
+  const threads = availableParallelism();
+  return cpuChildrenOf({
+    name: 'cpu-children',
+    childMs: 5,
+    threads,
+    speedup: 0.9 * threads,
+    speedupLabel: `0.9 x ${threads} = ${(0.9 * threads).toFixed(1)}x`,
+    ceiling: true,
+    atLeastPiscina: false,
+    summary: `${CHILDREN} CPU-bound children of ~5 ms each (pure integer loop) on N = ${threads} threads vs one after the other on the main thread; time/op is one whole set`,
+    options: { sampleMs: 100, rounds: 12, warmupMs: 500 },
+  });
+}
+
+export function childrenCpu(): Comparison {
+  return cpuChildrenOf({
+    name: 'children-cpu',
+    childMs: 1.2,
+    threads: 2,
+    speedup: 1.9,
+    speedupLabel: '1.9x',
+    ceiling: false,
+    atLeastPiscina: true,
+    summary: `${CHILDREN} CPU-bound children of ~1.2 ms on 2 threads vs one after the other on the main thread, and vs piscina; unpinned; time/op is one whole set`,
+    options: { rounds: 15, sampleMs: 60, warmupMs: 500 },
+  });
+}
+
+function cpuChildrenOf(shape: Shape): Comparison {
+  const SERIAL = `serial: ${CHILDREN} x spin(~${shape.childMs} ms) on the main thread`;
+  const BRANCH = `safethread: branch of ${CHILDREN} children on ${shape.threads} threads`;
+  const PISCINA = `piscina: ${CHILDREN} tasks on ${shape.threads} threads`;
+  const CEILING = `ceiling: ${CHILDREN} spins shared by ${shape.threads} bare workers`;
   let steps = 0;
   let piscina: Piscina<number, number> | undefined;
   let ceiling: SpinWorkers | undefined;
@@ -58,59 +90,62 @@ export function cpuChildren(): Comparison {
     for (let i = 0; i < CHILDREN; i++) children.add(spinTask, steps);
   }));
 
+  const cases: BenchCase[] = [
+    {
+      name: SERIAL,
+      run: (iterations) => {
+        for (let i = 0; i < iterations; i++) {
+          const results: number[] = [];
+          for (let child = 0; child < CHILDREN; child++) results.push(spin(steps));
+          add(results);
+        }
+      },
+    },
+    {
+      name: BRANCH,
+      run: async (iterations) => {
+        for (let i = 0; i < iterations; i++) await runBranch();
+      },
+    },
+    {
+      name: PISCINA,
+      run: async (iterations) => {
+        const pool = piscina;
+        if (pool === undefined) throw new Error(`${shape.name}: measured before setUp`);
+        for (let i = 0; i < iterations; i++) add(await Promise.all(Array.from({ length: CHILDREN }, () => pool.run(steps))));
+      },
+    },
+  ];
+  if (shape.ceiling) {
+    cases.push({
+      name: CEILING,
+      run: async (iterations) => {
+        const workers = ceiling;
+        if (workers === undefined) throw new Error(`${shape.name}: measured before setUp`);
+        for (let i = 0; i < iterations; i++) add(await workers.run(steps, CHILDREN));
+      },
+    });
+  }
+  const targets: Target[] = [
+    { case: BRANCH, atMost: 1 / shape.speedup, label: `speedup >= ${shape.speedupLabel} (time <= ${(1 / shape.speedup).toFixed(3)}x serial)` },
+  ];
+  if (shape.atLeastPiscina) targets.push({ case: BRANCH, versus: PISCINA, atMost: 1, label: "speedup at least piscina's (time <= piscina's)" });
+
   return {
-    name: 'cpu-children',
-    summary: `${CHILDREN} CPU-bound children of ~${CHILD_MS} ms each (pure integer loop) on N = ${THREADS} threads vs one after the other on the main thread; time/op is one whole set`,
+    name: shape.name,
+    summary: shape.summary,
     anchor: SERIAL,
-    cases: [
-      {
-        name: SERIAL,
-        run: (iterations) => {
-          for (let i = 0; i < iterations; i++) {
-            const results: number[] = [];
-            for (let child = 0; child < CHILDREN; child++) results.push(spin(steps));
-            add(results);
-          }
-        },
-      },
-      {
-        name: BRANCH,
-        run: async (iterations) => {
-          for (let i = 0; i < iterations; i++) await runBranch();
-        },
-      },
-      {
-        name: PISCINA,
-        run: async (iterations) => {
-          const pool = piscina;
-          if (pool === undefined) throw new Error('cpu-children: measured before setUp');
-          for (let i = 0; i < iterations; i++) add(await Promise.all(Array.from({ length: CHILDREN }, () => pool.run(steps))));
-        },
-      },
-      {
-        name: CEILING,
-        run: async (iterations) => {
-          const workers = ceiling;
-          if (workers === undefined) throw new Error('cpu-children: measured before setUp');
-          for (let i = 0; i < iterations; i++) add(await workers.run(steps, CHILDREN));
-        },
-      },
-    ],
-    targets: [
-      {
-        case: BRANCH,
-        atMost: 1 / SPEEDUP_TARGET,
-        label: `speedup >= 0.9 x ${THREADS} = ${SPEEDUP_TARGET.toFixed(1)}x (time <= ${(1 / SPEEDUP_TARGET).toFixed(2)}x serial)`,
-      },
-    ],
-    options: { sampleMs: 100, rounds: 12, warmupMs: 500 },
+    cases,
+    targets,
+    options: shape.options,
     setUp: async () => {
-      // Warm the loop up before calibrating it, then size one child at about CHILD_MS.
-      calibrateSpin(CHILD_MS);
-      steps = calibrateSpin(CHILD_MS);
-      configure({ threads: THREADS });
+      // Warm the loop up before calibrating it, then size one child.
+      stepsForMs(shape.childMs);
+      steps = stepsForMs(shape.childMs);
+      configure({ threads: shape.threads });
       try {
-        [piscina, ceiling] = await Promise.all([startPiscina<number, number>('spin', THREADS, 1000), SpinWorkers.start(THREADS)]);
+        piscina = await startPiscina<number, number>('spin', shape.threads, 1000);
+        if (shape.ceiling) ceiling = await SpinWorkers.start(shape.threads);
         // Starts every pool thread (and loads the task module there) before anything is measured.
         await runBranch();
         await runBranch();
@@ -121,7 +156,7 @@ export function cpuChildren(): Comparison {
     },
     tearDown: async () => {
       await stop();
-      if (sink === 0) throw new Error('cpu-children: the children computed nothing');
+      if (sink === 0) throw new Error(`${shape.name}: the children computed nothing`);
     },
   };
 }

@@ -3,11 +3,10 @@ import { measure, measureLatency, type ComparisonResult, type LatencyResult } fr
 import { createReport, formatResult, formatSummary } from './report';
 import { cancelLatencyCooperative, cancelLatencyForced } from './cancel-latency';
 import { channelThroughput, channelThroughputUnpinned } from './channel-throughput';
-import { childrenCpu } from './children-cpu';
 import { coldStart } from './cold-start';
 import { childrenSequential } from './children-sequential';
 import { childrenThroughput } from './children-throughput';
-import { cpuChildren } from './cpu-children';
+import { childrenCpu, cpuChildren } from './cpu-children';
 import { crossThreadCall } from './cross-thread-call';
 import { deadlockDetectionLatency, deadlockTrackingOverhead } from './deadlock-detection';
 import { largeValue } from './large-value';
