@@ -2,9 +2,9 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * One fresh process of the `cold-start` comparison (bench/cold-start.ts), compiled to JavaScript
- * beside the compiled library, as an installed package runs: `node cold-start-child.js <case>`,
- * with the library's compiled `index.js` in `COLD_START_LIBRARY`. It times one cold event and
- * prints the milliseconds as its last line.
+ * beside the built library, as an installed package runs: `node cold-start-child.js <case>`,
+ * with the library's built main file (`dist/lib/index.js`, the one file workers also start on)
+ * in `COLD_START_LIBRARY`. It times one cold event and prints the milliseconds as its last line.
  *
  * The library is required by path (not imported) so that this file compiles on its own; a worker
  * that loads this file to find {@link Echo} requires the same path and gets the same module.

@@ -4,6 +4,7 @@
  * This is the one public entry point; everything else under `lib/` is internal.
  */
 
+import { isMainThread } from 'node:worker_threads';
 import { installObservables } from './observables';
 import { installMainThread } from './threads/main-thread';
 import type { ObservableBridge } from './types';
@@ -86,3 +87,7 @@ export type {
   MonitorMethodOptions,
   ShareableOptions,
 } from './types';
+
+// The one-file build starts its workers on this very file (threads/module-loader.ts): there, after
+// the exports that the user's modules will require, this thread runs the worker program.
+if (!isMainThread && require.main?.filename === __filename) require('./threads/worker-entry');

@@ -4,7 +4,7 @@ import { slot, thisThread } from '../runtime';
 import { knownObjects } from '../shareability/known-objects';
 import { codecs } from '../threads/codec-registry';
 import type { TokenMarker } from '../threads/protocol';
-import { allocateTokenMemory, CANCELLED, readReason, STATE, writeCancellation } from './token-memory';
+import { allocateTokenMemory, CANCELLED, mapTokenMemory, readReason, shareTokenMemory, STATE, writeCancellation } from './token-memory';
 
 /**
  * A cancellation token: the read side of a {@link CancellationSource}. It is shareable: pass it
@@ -223,10 +223,12 @@ export class CancellationToken {
 /** The tokens known on this thread, by id, so that one token has one object here; and `none`, made once. */
 class KnownTokens {
   readonly #byId = new Map<string, WeakRef<CancellationToken>>();
-  /** Forgets a token's id once the token is collected. */
-  readonly #forget = new FinalizationRegistry<string>((id) => {
-    if (this.#byId.get(id)?.deref() === undefined) this.#byId.delete(id);
-  });
+  /**
+   * The table's size at which the ids of collected tokens are swept out: twice what was left the
+   * last time, so each token costs the sweeping a constant share. (A FinalizationRegistry that
+   * forgets each id as its token goes cost more than the rest of making a child's token.)
+   */
+  #sweepAt = MIN_SWEEP_SIZE;
   #nextNumber = 1;
   #none: CancellationToken | undefined;
 
@@ -236,9 +238,13 @@ class KnownTokens {
   }
 
   remember(token: CancellationToken): void {
-    const { id } = token.shared;
-    this.#byId.set(id, new WeakRef(token));
-    this.#forget.register(token, id);
+    this.#byId.set(token.shared.id, new WeakRef(token));
+    if (this.#byId.size >= this.#sweepAt) this.#sweep();
+  }
+
+  #sweep(): void {
+    for (const [id, known] of this.#byId) if (known.deref() === undefined) this.#byId.delete(id);
+    this.#sweepAt = Math.max(MIN_SWEEP_SIZE, 2 * this.#byId.size);
   }
 
   find(id: string): CancellationToken | undefined {
@@ -249,6 +255,9 @@ class KnownTokens {
     return (this.#none ??= new CancellationToken(undefined, 'none', true));
   }
 }
+
+/** Below this many ids the table is never swept. */
+const MIN_SWEEP_SIZE = 1024;
 
 const knownTokens = slot('cancellation tokens', () => new KnownTokens());
 
@@ -282,7 +291,7 @@ codecs().register({
   encode(value) {
     if (!(value instanceof CancellationToken)) return undefined;
     const { memory, id, ancestors } = value.shared;
-    return { kind: 'token', id, memory: memory?.buffer as SharedArrayBuffer | undefined, ancestors: ancestors.map((ancestor) => ancestor.buffer as SharedArrayBuffer) };
+    return { kind: 'token', id, memory: memory === undefined ? undefined : shareTokenMemory(memory), ancestors: ancestors.map(shareTokenMemory) };
   },
   decode: reviveToken,
 });
@@ -292,8 +301,8 @@ function reviveToken(marker: TokenMarker): CancellationToken {
   if (marker.memory === undefined) return CancellationToken.none;
   const known = knownTokens().find(marker.id);
   if (known !== undefined) return known;
-  const ancestors = marker.ancestors.map((buffer) => new Int32Array(buffer));
-  const token = new CancellationToken(new Int32Array(marker.memory), marker.id, false, ancestors);
+  const ancestors = marker.ancestors.map(mapTokenMemory);
+  const token = new CancellationToken(mapTokenMemory(marker.memory), marker.id, false, ancestors);
   knownTokens().remember(token);
   return token;
 }

@@ -37,6 +37,14 @@ export function runInContext<R>(context: AmbientContext, run: () => R): R {
 }
 
 /**
+ * Calls `method` on `self` with `args` under `context`: {@link runInContext} without a closure
+ * made per call, for a monitor call's turn.
+ */
+export function applyInContext(context: AmbientContext, method: (...args: unknown[]) => unknown, self: object, args: unknown[]): unknown {
+  return ambient().run(context, Reflect.apply, method, self, args);
+}
+
+/**
  * The cancellation token of what is running now: the branch body, the child, the task or the
  * monitor call, carried through awaits and across threads with each call. Outside all of them
  * it is `CancellationToken.none`.

@@ -1,14 +1,21 @@
 import { deserialize, serialize } from 'node:v8';
 import { slot } from '../runtime';
 import { freeze } from '../shareability/freeze';
+import type { TokenSlot } from '../threads/protocol';
 import { deserializeError, serializeError, type SerializedError } from '../threads/serialize-error';
 
 /**
- * The shared memory behind a cancellation token: one small SharedArrayBuffer per source, which
- * every thread holding the token maps. Cancelling writes the reason and then flips the state
- * word, so any thread reads `cancelled` with one atomic load (a tight CPU loop included) and,
- * once it sees the flip, can read the reason without waiting for a message. `Atomics.notify` on
- * the state word wakes the threads that wait on it.
+ * The shared memory behind a cancellation token: a slot of shared memory per source, which every
+ * thread holding the token maps. Cancelling writes the reason and then flips the state word, so
+ * any thread reads `cancelled` with one atomic load (a tight CPU loop included) and, once it sees
+ * the flip, can read the reason without waiting for a message. `Atomics.notify` on the state word
+ * wakes the threads that wait on it.
+ *
+ * Slots come from slabs: one SharedArrayBuffer holds {@link SLOTS_PER_SLAB} tokens' memories.
+ * Making a SharedArrayBuffer is costly (zeroed memory, and work for the garbage collector when it
+ * goes), and every child of a branch has a token of its own: with one buffer per token, making
+ * them took a tenth of the main thread's time in a branch of 10,000 trivial children. A slot is
+ * never reused; a slab goes when no token on any thread maps it any more.
  */
 
 /** Word offsets in the Int32Array view. */
@@ -19,11 +26,38 @@ const REASON_OFFSET = 8;
 /** Room for the serialized reason; a larger one is replaced by its description. */
 const REASON_CAPACITY = 4096;
 
+/** One token's memory: its two words, then the reason. */
+const SLOT_BYTES = REASON_OFFSET + REASON_CAPACITY;
+const SLOT_WORDS = SLOT_BYTES / Int32Array.BYTES_PER_ELEMENT;
+/** Few enough that a token kept for long keeps little memory of others alive with it. */
+const SLOTS_PER_SLAB = 16;
+
 export const LIVE = 0;
 export const CANCELLED = 1;
 
+/** The slab this thread's new tokens take their slots from, and how many it has handed out. */
+const currentSlab = slot('token memory slab', () => ({ buffer: undefined as SharedArrayBuffer | undefined, used: 0 }));
+
 export function allocateTokenMemory(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(REASON_OFFSET + REASON_CAPACITY));
+  const slab = currentSlab();
+  if (slab.buffer === undefined || slab.used === SLOTS_PER_SLAB) {
+    slab.buffer = new SharedArrayBuffer(SLOTS_PER_SLAB * SLOT_BYTES);
+    slab.used = 0;
+  }
+  return new Int32Array(slab.buffer, SLOT_BYTES * slab.used++, SLOT_WORDS);
+}
+
+/** A token's memory as it crosses threads: its slab and where in it the token's slot starts. */
+export function shareTokenMemory(memory: Int32Array): TokenSlot {
+  return { buffer: memory.buffer as SharedArrayBuffer, offset: memory.byteOffset };
+}
+
+/**
+ * The memory of a token that arrived. A slot that does not fit its buffer (a forged or broken
+ * message) throws here, before any token maps it.
+ */
+export function mapTokenMemory(shared: TokenSlot): Int32Array {
+  return new Int32Array(shared.buffer, shared.offset, SLOT_WORDS);
 }
 
 /** The reason as it is stored: an error as plain data, or a value structured clone carries. */
@@ -36,7 +70,7 @@ type StoredReason = { readonly error: SerializedError } | { readonly value: unkn
 export function writeCancellation(memory: Int32Array, reason: unknown, thread: string): boolean {
   if (Atomics.load(memory, STATE) !== LIVE) return false;
   const bytes = encodedReason(reason, thread);
-  new Uint8Array(memory.buffer, REASON_OFFSET, bytes.length).set(bytes);
+  new Uint8Array(memory.buffer, memory.byteOffset + REASON_OFFSET, bytes.length).set(bytes);
   Atomics.store(memory, REASON_LENGTH, bytes.length);
   // Only one source writes its memory, on its own thread, so the check above cannot race.
   Atomics.store(memory, STATE, CANCELLED);
@@ -46,7 +80,7 @@ export function writeCancellation(memory: Int32Array, reason: unknown, thread: s
 
 export function readReason(memory: Int32Array): unknown {
   const length = Atomics.load(memory, REASON_LENGTH);
-  const stored = deserialize(Buffer.from(memory.buffer as SharedArrayBuffer, REASON_OFFSET, length)) as StoredReason;
+  const stored = deserialize(Buffer.from(memory.buffer as SharedArrayBuffer, memory.byteOffset + REASON_OFFSET, length)) as StoredReason;
   if ('error' in stored) return deserializeError(stored.error);
   // Plain data crosses frozen, as every shareable value does.
   if ('value' in stored) return freezeIfPlain(stored.value);

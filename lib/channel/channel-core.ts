@@ -14,8 +14,8 @@ import { otherWaits } from '../deadlock/monitor-dump';
 import { monitorClasses } from '../monitor/class-registry';
 import { WithdrawableWait } from '../monitor/withdrawable-wait';
 import { decode } from '../threads/serialize';
-import { INLINE, Ring } from './ring';
-import { fromBytes } from './value-bytes';
+import { Kept, Ring } from './ring';
+import { fromBytes, isPrimitive, ValueBytes } from './value-bytes';
 
 /**
  * What a channel is on the thread that made it: the slow side of its ring (ring.ts), where waits
@@ -197,7 +197,8 @@ export class ChannelCore {
     const ring = this.#ring;
     if (ring.count > 0) {
       const taken = ring.take();
-      if (taken.kind === INLINE) return { bytes: taken.bytes };
+      if (taken instanceof ValueBytes) return { bytes: taken.bytes };
+      if (!(taken instanceof Kept)) return { value: taken };
       const item = this.#kept.get(taken.id) as Item;
       this.#kept.delete(taken.id);
       return item;
@@ -212,7 +213,7 @@ export class ChannelCore {
   #putInRing(item: Item): boolean {
     const ring = this.#ring;
     if (ring.count >= ring.slots) return false;
-    if ('bytes' in item && ring.putBytes(item.bytes)) return true;
+    if ('bytes' in item ? ring.putBytes(item.bytes) : isPrimitive(item.value) && ring.putPrimitive(item.value)) return true;
     const id = this.#nextKept++;
     this.#kept.set(id, item);
     return ring.putKept(id);
@@ -299,6 +300,8 @@ export class ChannelCore {
         }
       } finally {
         this.#watching = false;
+        // A wait taken back (cancelled, or served on its own thread) leaves without a #serve: nothing here waits now.
+        if (!this.#waits()) ring.setWaiters(false);
       }
     };
     void loop();
@@ -391,7 +394,7 @@ const channelWaits = slot(
   () => new WaitsAtExit(({ wait, seconds, why }) => process.emitWarning(warningMessages.SAFETHREAD_CHANNEL_WAIT(wait, seconds, why), { code: 'SAFETHREAD_CHANNEL_WAIT' })),
 );
 
-/** A value on its way through the core: bytes as value-bytes.ts writes them, or a value only a message can carry. */
+/** A value on its way through the core: bytes as value-bytes.ts writes them, or a value as itself (a primitive, or one only a message can carry). */
 type Item = { readonly bytes: Uint8Array } | { readonly value: unknown };
 
 /** A value waiting to go into the ring, and the put that waits until it is within the capacity. */

@@ -17,7 +17,7 @@ import { RemoteMonitor, reviveReference } from '../monitor/remote-monitor';
 import { codecs } from '../threads/codec-registry';
 import { ChannelCore } from './channel-core';
 import { INLINE, Ring } from './ring';
-import { fromBytes, toBytes } from './value-bytes';
+import { fromBytes, isPrimitive, toBytes, ValueBytes, type Primitive } from './value-bytes';
 
 /*
  * How a channel carries values (the design; Channel below is what users see).
@@ -66,11 +66,12 @@ import { fromBytes, toBytes } from './value-bytes';
  * Puts from one thread are done one after another, and so are gets (ChannelEnd's InOrder): an
  * unawaited put or get never overtakes an earlier one of its thread.
  *
- * Wake-ups: a put or get on the ring wakes waiters (other threads' waits, the core's) once its
- * thread yields to the event loop, one wake-up for a burst of values, as a raw stream's consumer
- * finds every message posted since it last looked; a waiter also looks again every RECHECK_MS
- * (ring.ts), so a wake-up lost with a thread that died before it yielded costs a moment, never a
- * value.
+ * Wake-ups: a put that fills a slot wakes the gets asleep on other threads, and a take the puts
+ * (ring.ts), at once but only when one sleeps: the values or room that follow, until it sleeps
+ * again, cost no wake-up, so a woken thread finds a batch while the other side goes on, as a raw
+ * stream's consumer finds every message posted since it last looked. A waiter also looks again
+ * every RECHECK_MS (ring.ts), so a wake-up lost with a thread that died between its change and
+ * its wake costs a moment, never a value.
  *
  * Release: a channel crosses as its core's monitor reference and its ring memory. The core is
  * exported and released like any monitor (monitor/exported-monitors.ts: each thread's handles
@@ -165,17 +166,8 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   /** Takes values until the channel is closed and empty. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let value: T;
-      try {
-        value = await this.get();
-      } catch (error) {
-        if (error instanceof ChannelClosedError && error.code === 'ERR_CHANNEL_DRAINED') return;
-        throw error;
-      }
-      yield value;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return new ChannelIterator<T>(endOf(this));
   }
 }
 
@@ -188,7 +180,36 @@ function adopt(channel: Channel<unknown>, core: object, capacity: number, memory
 }
 
 function endOf(channel: Channel<unknown>): ChannelEnd {
-  return channelHandles().end(channelHandles().find(channel) as ChannelHandle);
+  const handle = channelHandles().find(channel) as ChannelHandle;
+  return (handle.end ??= channelHandles().end(handle));
+}
+
+/**
+ * A `for await` over a channel: each step a get, the end once the channel is closed and drained
+ * (for good: a closed channel takes no more values). A step that finds a value settles with it
+ * at once (ChannelEnd's `next`).
+ */
+class ChannelIterator<T> implements AsyncIterableIterator<T> {
+  readonly #end: ChannelEnd;
+  #over = false;
+
+  constructor(end: ChannelEnd) {
+    this.#end = end;
+  }
+
+  next(): Promise<IteratorResult<T, undefined>> {
+    if (this.#over) return Promise.resolve(END);
+    return this.#end.next() as Promise<IteratorResult<T, undefined>>;
+  }
+
+  return(): Promise<IteratorResult<T, undefined>> {
+    this.#over = true;
+    return Promise.resolve(END);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 /**
@@ -224,6 +245,8 @@ interface ChannelHandle {
   readonly core: object;
   readonly capacity: number;
   readonly memory: SharedArrayBuffer;
+  /** The end it was last found to share, kept so that each put and get need not look it up. */
+  end?: ChannelEnd;
 }
 
 const channelHandles = slot('channel handles', () => new ChannelHandles());
@@ -257,6 +280,11 @@ codecs().register({
  * or the core has yet to learn the turn that makes them (the first put and the first get of
  * each turn here). Puts from this thread go one after another, and so do gets: a put or get made
  * while an earlier one still waits goes after it, never past it.
+ *
+ * A put or get that finds room or a value settles at once, with no await of its own: a primitive
+ * value (value-bytes.ts) is written into the ring or read from it as itself, with no check, no
+ * encoding and nothing made on the way; only a put or get that must wait, or go through the
+ * core, pays for its place in line, its wait and its cancellation.
  */
 class ChannelEnd {
   readonly #puts = new InOrder();
@@ -273,34 +301,52 @@ class ChannelEnd {
   ) {}
 
   put(value: unknown): Promise<void> {
-    const moved = isTransfer(value);
+    if (isPrimitive(value)) {
+      // Nothing to check, nothing to encode: written into the ring as itself when there is room.
+      const turn = turnKey();
+      try {
+        currentToken().throwIfCancelled();
+        if (this.#puts.idle && this.#putters.knows(turn) && this.#putInRing(value) === DONE) return DONE_ALREADY;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return this.#putSlowly({ primitive: value }, turn);
+    }
+    let item: Item;
     try {
+      const moved = isTransfer(value);
       // Checked as the core's call would check it, and before anything is put.
       if (!moved) passArguments('Channel.put', [value]);
       currentToken().throwIfCancelled();
+      item = moved ? { value } : itemOf(value);
     } catch (error) {
       return Promise.reject(error);
     }
     const turn = turnKey();
-    let item: Item = moved ? { value } : itemOf(value);
     if (this.#puts.idle && this.#putters.knows(turn) && 'bytes' in item) {
       try {
-        if (this.#putBytes(item.bytes) === DONE) return Promise.resolve();
+        if (this.#putInRing(item.bytes) === DONE) return DONE_ALREADY;
       } catch (error) {
         discard(item);
         return Promise.reject(error);
       }
     }
-    const turnPassed = nextTurn(this.remote);
+    return this.#putSlowly(item, turn);
+  }
+
+  /** A put that must wait its turn here, wait for room, or go through the core. */
+  #putSlowly(first: Item, turn: TurnKey): Promise<void> {
+    let item = first;
+    const turnPassed = new TurnPassed(this.remote);
     const putting = this.#puts.after(async () => {
-      if (this.#putters.knows(turn) && 'bytes' in item) {
-        const { bytes } = item;
-        if ((await this.#until(() => this.#putBytes(bytes), 'put', turnPassed)) === DONE) return;
+      if (this.#putters.knows(turn) && !('value' in item)) {
+        const data = 'bytes' in item ? item.bytes : item.primitive;
+        if ((await this.#until(() => this.#putInRing(data), 'put', turnPassed)) === DONE) return;
       }
       const sent = item;
       // From here the core has the bytes, and counts them back if they never go in.
       item = { value: undefined };
-      await ('bytes' in sent ? this.core.put('bytes', latin1(sent.bytes)) : this.core.put('value', sent.value));
+      await ('bytes' in sent ? this.core.put('bytes', latin1(sent.bytes)) : this.core.put('value', 'primitive' in sent ? sent.primitive : sent.value));
       this.#putters.learned(turn);
     }, `${this.label}.put`);
     putting.catch(() => discard(item));
@@ -308,25 +354,55 @@ class ChannelEnd {
   }
 
   get(): Promise<unknown> {
+    const turn = turnKey();
+    if (this.#gets.idle && this.#getters.knows(turn)) {
+      try {
+        currentToken().throwIfCancelled();
+        const taken = this.#take();
+        if (taken !== BLOCKED && taken !== VIA_CORE) return Promise.resolve(taken);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#getSlowly(turn);
+  }
+
+  /**
+   * The next step of a `for await` over the channel: the next value, or the end once it is closed
+   * and drained. What {@link get} does, without a promise for the get and another for the step.
+   */
+  next(): Promise<IteratorResult<unknown, undefined>> {
+    const turn = turnKey();
+    if (this.#gets.idle && this.#getters.knows(turn)) {
+      try {
+        currentToken().throwIfCancelled();
+        const taken = this.#take();
+        if (taken !== BLOCKED && taken !== VIA_CORE) return Promise.resolve({ value: taken, done: false });
+      } catch (error) {
+        if (isDrained(error)) return Promise.resolve(END);
+        return Promise.reject(error);
+      }
+    }
+    return this.#getSlowly(turn).then(
+      (value) => ({ value, done: false }),
+      (error: unknown) => {
+        if (isDrained(error)) return END;
+        throw error;
+      },
+    );
+  }
+
+  #getSlowly(turn: TurnKey): Promise<unknown> {
     try {
       currentToken().throwIfCancelled();
     } catch (error) {
       return Promise.reject(error);
     }
-    const turn = turnKey();
-    if (this.#gets.idle && this.#getters.knows(turn)) {
-      try {
-        const taken = this.#take();
-        if (typeof taken === 'object') return Promise.resolve(taken.value);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    const turnPassed = nextTurn(this.remote);
+    const turnPassed = new TurnPassed(this.remote);
     return this.#gets.after(async () => {
       if (this.#getters.knows(turn)) {
         const taken = await this.#until(() => this.#take(), 'get', turnPassed);
-        if (typeof taken === 'object') return taken.value;
+        if (taken !== VIA_CORE) return taken;
       }
       const value = await this.core.get();
       this.#getters.learned(turn);
@@ -338,53 +414,57 @@ class ChannelEnd {
     return this.core.close();
   }
 
-  #wakePending = false;
-
-  /**
-   * Wakes whoever waits for a change once this thread's run of puts or gets yields to its event
-   * loop, not at each value: a woken thread then finds a batch, not one value (as a raw stream's
-   * consumer finds the messages posted since it last looked), and a burst costs one wake-up.
-   * Waiting on this thread (a put that finds the ring full, a get that finds it empty) yields, so
-   * the wake is never held back by a wait of this thread.
-   */
-  #wakeSoon(): void {
-    if (this.#wakePending || !this.ring.hasWaiters()) return;
-    this.#wakePending = true;
-    setImmediate(() => {
-      this.#wakePending = false;
-      this.ring.wake();
-    });
-  }
-
   /**
    * Tries `attempt` again after each change of the ring until it is no longer {@link BLOCKED}.
    * Once `turnPassed` (a turn of the event loop since the put or get was made), it also waits in the core (`put('room')` or
    * `get('signal')`), so that the wait is seen there as any channel wait: a deadlock verdict or
    * the end of that wait's call ends this one, which has then put or taken nothing.
+   *
+   * Each sleep is counted (ring.ts) after an attempt found the ring full or empty, and followed by
+   * one more attempt before it starts: a change made between the two is then either seen by that
+   * attempt or wakes the sleep.
    */
   async #until<R>(attempt: () => R | typeof BLOCKED, side: 'put' | 'get', turnPassed: TurnPassed): Promise<R> {
     const ring = this.ring;
     const token = currentToken();
-    let stopCancel = (): void => {};
-    const cancelled = new Promise<never>((_resolve, reject) => {
-      stopCancel = token.onCancel((reason) => reject(new CancelledError(reason, `${this.label}.${side}`)));
+    /** Ends the current sleep: a change, the token, the shadow's end or the turn passing. */
+    let wake: () => void = () => {};
+    let cancelled: { readonly reason: unknown } | undefined;
+    const stopCancel = token.onCancel((reason) => {
+      cancelled = { reason };
+      wake();
     });
-    cancelled.catch(() => undefined);
-    let shadow: { readonly source: CancellationSource; readonly over: Promise<void>; ended: boolean; error: unknown } | undefined;
-    // Counted as waiting before the version is read: a change after the read wakes the wait.
-    ring.countWaiter(1);
+    let shadow: Shadow | undefined;
     try {
+      let result = attempt();
       for (;;) {
-        const seen = ring.version();
-        const result = attempt();
         if (result !== BLOCKED) return result;
+        if (cancelled !== undefined) throw new CancelledError(cancelled.reason, `${this.label}.${side}`);
         if (shadow?.error !== undefined) throw shadow.error;
         if (shadow?.ended === true) shadow = undefined;
-        if (shadow === undefined && turnPassed.passed) shadow = this.#shadow(token, side);
-        await Promise.race([ring.changeFrom(seen), cancelled, shadow?.over ?? turnPassed.promise]);
+        if (shadow === undefined && turnPassed.passed) {
+          shadow = this.#shadow(token, side);
+          shadow.over.then(() => wake());
+        }
+        // Counted as sleeping before the version is read: a change after the read wakes the sleep.
+        ring.sleeping(side);
+        const seen = ring.sideVersion(side);
+        result = attempt();
+        if (result !== BLOCKED) return result;
+        const changed = ring.changeFrom(seen, shadow === undefined ? turnPassed.remainingMs() : Infinity, side);
+        if (changed === undefined) {
+          result = attempt();
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          changed.then(() => resolve());
+          if (shadow === undefined) turnPassed.onPass(resolve);
+        });
+        wake = () => {};
+        result = attempt();
       }
     } finally {
-      ring.countWaiter(-1);
       stopCancel();
       // Served here: its wait in the core must not stay behind as an edge of the graph.
       if (shadow !== undefined && !shadow.ended) shadow.source.cancel('served');
@@ -392,13 +472,13 @@ class ChannelEnd {
   }
 
   /** The core's side of a wait on this thread: it ends when the ring may have changed for it, or fails it. */
-  #shadow(token: CancellationToken, side: 'put' | 'get'): { readonly source: CancellationSource; readonly over: Promise<void>; ended: boolean; error: unknown } {
+  #shadow(token: CancellationToken, side: 'put' | 'get'): Shadow {
     const source = new CancellationSource(token);
     const wait = runInContext({ ...ambientContext(), token: source.token }, () => (side === 'put' ? this.core.put('room') : this.core.get('signal')));
-    const shadow = {
+    const shadow: Shadow = {
       source,
       ended: false,
-      error: undefined as unknown,
+      error: undefined,
       over: wait.then(
         () => {
           shadow.ended = true;
@@ -415,8 +495,8 @@ class ChannelEnd {
     return shadow;
   }
 
-  /** Writes a value's bytes into the ring: {@link DONE}, {@link BLOCKED} while it is full, or undefined when the core must take it; throws once the channel is closed. */
-  #putBytes(bytes: Uint8Array): typeof DONE | typeof BLOCKED | undefined {
+  /** Writes a value (a primitive, or another value's bytes) into the ring: {@link DONE}, {@link BLOCKED} while it is full, or undefined when the core must take it; throws once the channel is closed. */
+  #putInRing(data: Uint8Array | Primitive): typeof DONE | typeof BLOCKED | undefined {
     const ring = this.ring;
     let outcome: typeof DONE | typeof BLOCKED | undefined;
     let closed = false;
@@ -429,38 +509,45 @@ class ChannelEnd {
       else if (ring.count >= ring.slots) outcome = ring.capacity > ring.slots ? undefined : BLOCKED;
       // A get waits in the core as an edge of the graph: the core gives it the value and ends the edge at once.
       else if (ring.edges('get') > 0) outcome = undefined;
-      else outcome = ring.putBytes(bytes) ? DONE : undefined;
+      else outcome = (data instanceof Uint8Array ? ring.putBytes(data) : ring.putPrimitive(data)) ? DONE : undefined;
     } finally {
       ring.unlock();
     }
     if (closed) throw new ChannelClosedError('ERR_CHANNEL_CLOSED', this.label);
-    if (outcome === DONE) this.#wakeSoon();
+    if (outcome === DONE) ring.wake('get');
     return outcome;
   }
 
-  /** Takes the oldest value from the ring when it holds its bytes; {@link BLOCKED} while it is empty; undefined when the core must serve the get; throws once closed and drained. */
-  #take(): { value: unknown } | typeof BLOCKED | undefined {
+  /** Takes the oldest value from the ring when it holds its bytes; {@link BLOCKED} while it is empty; {@link VIA_CORE} when the core must serve the get; throws once closed and drained. */
+  #take(): unknown {
     const ring = this.ring;
-    let bytes: Uint8Array | undefined;
-    let outcome: typeof BLOCKED | undefined;
+    let taken: unknown = VIA_CORE;
     let drained = false;
     ring.lock();
     try {
       if (ring.count > 0) {
         // A put waits in the core as an edge of the graph: the core takes this value and gives it room at once.
-        if (ring.oldestKind() === INLINE && ring.edges('put') === 0) bytes = (ring.take() as { bytes: Uint8Array }).bytes;
+        if (ring.oldestKind() === INLINE && ring.edges('put') === 0) taken = ring.take();
       } else if (ring.pending === 0) {
         drained = ring.closed;
-        outcome = BLOCKED;
+        taken = BLOCKED;
       }
     } finally {
       ring.unlock();
     }
     if (drained) throw new ChannelClosedError('ERR_CHANNEL_DRAINED', this.label);
-    if (bytes === undefined) return outcome;
-    this.#wakeSoon();
-    return { value: decode(fromBytes(bytes)) };
+    if (taken === BLOCKED || taken === VIA_CORE) return taken;
+    ring.wake('put');
+    return taken instanceof ValueBytes ? decode(fromBytes(taken.bytes)) : taken;
   }
+}
+
+/** The core's side of a wait on this thread (see ChannelEnd's #until). */
+interface Shadow {
+  readonly source: CancellationSource;
+  readonly over: Promise<void>;
+  ended: boolean;
+  error: unknown;
 }
 
 /**
@@ -471,40 +558,67 @@ class ChannelEnd {
  */
 const REMOTE_SHADOW_AFTER_MS = 20;
 
-/** Whether the put or get has waited long enough on its own thread to wait in the core too. */
-interface TurnPassed {
-  readonly promise: Promise<void>;
-  readonly passed: boolean;
-}
-
 /**
- * Starts counting from the put or get itself. With the core on this thread, telling it costs
- * nothing much, so after one turn of the event loop (`setImmediate`), whoever looks at a dump
- * after a turn finds the wait there; with the core elsewhere, after {@link REMOTE_SHADOW_AFTER_MS}.
+ * Whether a put or get has waited long enough on its own thread to wait in the core too, counted
+ * from the put or get itself. With the core on this thread, telling it costs nothing much, so
+ * after one turn of the event loop (`setImmediate`), whoever looks at a dump after a turn finds
+ * the wait there; with the core elsewhere, after {@link REMOTE_SHADOW_AFTER_MS}, which the wait
+ * itself times (its sleeps end by then), so no timer is set for the many waits that last less.
  */
-function nextTurn(remote: boolean): TurnPassed {
-  const turn = { passed: false, promise: Promise.resolve() };
-  turn.promise = new Promise<void>((resolve) => {
-    const pass = (): void => {
-      turn.passed = true;
-      resolve();
-    };
-    // Not a reason to stay alive: the wait itself is none (see Channel).
-    if (remote) setTimeout(pass, REMOTE_SHADOW_AFTER_MS).unref();
-    else setImmediate(pass);
-  });
-  return turn;
+class TurnPassed {
+  readonly #remote: boolean;
+  readonly #since: number;
+  #passed = false;
+  #onPass: (() => void) | undefined;
+
+  constructor(remote: boolean) {
+    this.#remote = remote;
+    this.#since = remote ? performance.now() : 0;
+    if (!remote) setImmediate(() => this.#pass());
+  }
+
+  get passed(): boolean {
+    if (!this.#passed && this.#remote && performance.now() - this.#since >= REMOTE_SHADOW_AFTER_MS) this.#passed = true;
+    return this.#passed;
+  }
+
+  /** How long a sleep may last before the turn passes. */
+  remainingMs(): number {
+    if (!this.#remote || this.#passed) return Infinity;
+    return Math.max(0, REMOTE_SHADOW_AFTER_MS - (performance.now() - this.#since));
+  }
+
+  /** Calls `then` when the turn passes on this thread (a remote core's: the sleep times it, see above). */
+  onPass(then: () => void): void {
+    if (!this.#remote && !this.#passed) this.#onPass = then;
+  }
+
+  #pass(): void {
+    this.#passed = true;
+    const then = this.#onPass;
+    this.#onPass = undefined;
+    then?.();
+  }
 }
 
 const DONE = 'done';
-const BLOCKED = 'blocked';
+const BLOCKED: unique symbol = Symbol('blocked');
+/** A get that the core must serve: no symbol is ever a channel's value. */
+const VIA_CORE: unique symbol = Symbol('via core');
+/** What a put that found room returns: settled, it holds nothing of the put's. */
+const DONE_ALREADY: Promise<void> = Promise.resolve();
+const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+function isDrained(error: unknown): boolean {
+  return error instanceof ChannelClosedError && error.code === 'ERR_CHANNEL_DRAINED';
+}
 
 function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-/** A value to put: its bytes, or the value itself when only a message can carry it. */
-type Item = { readonly bytes: Uint8Array } | { readonly value: unknown };
+/** A value to put: a primitive written as itself, another value's bytes, or the value itself when only a message can carry it. */
+type Item = { readonly primitive: Primitive } | { readonly bytes: Uint8Array } | { readonly value: unknown };
 
 function itemOf(value: unknown): Item {
   const encoded = encode(value, []);
@@ -555,11 +669,12 @@ class KnownTurns {
 
 /**
  * Operations of one side of a thread's end, run one after another. One waiting its turn ends at
- * once when its token is cancelled; once started, it ends as the core says.
+ * once when its token is cancelled; once started, it ends as the core says. One made while none
+ * runs starts at once.
  */
 class InOrder {
   #running = 0;
-  #last: Promise<unknown> = Promise.resolve();
+  #last: Promise<unknown> = DONE_ALREADY;
 
   /** Nothing is running or waiting: an operation may go ahead at once. */
   get idle(): boolean {
@@ -567,8 +682,15 @@ class InOrder {
   }
 
   after<R>(operation: () => Promise<R>, what: string): Promise<R> {
+    const done = (): void => {
+      this.#running--;
+    };
+    if (this.#running++ === 0) {
+      const result = operation();
+      this.#last = result.then(done, done);
+      return result;
+    }
     const token = currentToken();
-    this.#running++;
     const result = new Promise<R>((resolve, reject) => {
       let started = false;
       const stop = token.onCancel((reason) => {
@@ -581,9 +703,6 @@ class InOrder {
         return operation().then(resolve, reject);
       });
     });
-    const done = (): void => {
-      this.#running--;
-    };
     this.#last = result.then(done, done);
     return result;
   }

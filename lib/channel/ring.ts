@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { thisThread } from '../runtime';
 import { threadLiveness } from '../threads/thread-liveness';
+import { primitiveRoom, readValue, writePrimitive, type Primitive, type ValueBytes } from './value-bytes';
 
 /**
  * A channel's values in shared memory: a ring of slots, one per value not yet taken, and a log of
@@ -13,10 +14,18 @@ import { threadLiveness } from '../threads/thread-liveness';
  * value kept by the channel's core on its own thread (KEPT: a value that cannot be written as
  * bytes, or does not fit in the log). Only the core takes a KEPT value.
  *
- * Every change of the ring adds one to VERSION, and wakes whoever waits on it when WAITERS says
- * the core has waits or LOCAL_WAITERS counts waiting puts and gets: each waits on VERSION
- * (Atomics.waitAsync) for a change, reading VERSION after saying it waits and before looking at
- * the ring, so no change between the two is missed.
+ * Every change of the ring adds one to VERSION, which the core waits on (Atomics.waitAsync) for
+ * as long as it says so in WAITERS. Puts and gets wait on a word of their side: a put that found
+ * the ring full on ROOM_VERSION, which every change that may give it room adds one to (a take,
+ * a close, a change of the values pending in the core), and a get that found it empty on
+ * VALUE_VERSION, which every change that may give it a value adds one to (a put, a close, a
+ * change of the pending values). A put or get adds one to its side's sleepers (PUT_SLEEPERS,
+ * GET_SLEEPERS) before each sleep, reading its side's version after that and before looking at
+ * the ring, so no change between the two is missed. A change wakes a side (Atomics.notify) only
+ * when it has sleepers, and takes their count back to zero as it does: the changes that follow,
+ * until someone sleeps again, cost no wake-up, and a put never wakes the other puts. A sleeper
+ * counted but woken by something else leaves its count behind, which costs one wake-up that
+ * finds nobody, never one missed.
  *
  * The log is written in the order the slots are, and read in the same order, so it is a circle:
  * LOG_HEAD is where the oldest value's bytes start, LOG_TAIL where the next ones go; a value that
@@ -36,9 +45,14 @@ const LOG_HEAD = 6;
 const LOG_TAIL = 7;
 const LOG_VALUES = 8;
 const PENDING = 9;
-const LOCAL_WAITERS = 10;
+/** Puts that went to sleep since the last wake-up of their side (see the header). */
+const PUT_SLEEPERS = 10;
 const GET_EDGES = 11;
 const PUT_EDGES = 12;
+/** Gets that went to sleep since the last wake-up of their side. */
+const GET_SLEEPERS = 13;
+const ROOM_VERSION = 14;
+const VALUE_VERSION = 15;
 const HEADER_INTS = 16;
 const SLOT_INTS = 3;
 
@@ -67,16 +81,28 @@ const LOCK_SLEEP_MS = 20;
 const LOCK_BREAK_MS = 30_000;
 /** How long the main thread waits for a holder it has begun to terminate before it takes it for stopped. */
 const ENDING_GRACE_MS = 1_000;
+/** What a change may give: room to a put, a value to a get, or either. */
+const ROOM = 1;
+const VALUE = 2;
+const BOTH = ROOM | VALUE;
+
 /** Set in the lock word when the holder is not in the table of live threads. */
 const UNLISTED = 0x40000000;
 
-/** What a take found in the oldest slot. */
-export type Taken = { readonly kind: typeof INLINE; readonly bytes: Uint8Array } | { readonly kind: typeof KEPT; readonly id: number };
+/** A value the core keeps, found in the oldest slot. */
+export class Kept {
+  constructor(readonly id: number) {}
+}
+
+/** What a take found in the oldest slot: a primitive as itself, another value's bytes, or the number of a value the core keeps. */
+export type Taken = Primitive | ValueBytes | Kept;
 
 export class Ring {
   readonly slots: number;
   readonly #ints: Int32Array;
-  readonly #log: Uint8Array;
+  readonly #log: Buffer;
+  /** The log again, for the numbers in it (written unaligned). */
+  readonly #view: DataView;
   /** What this thread writes in the lock word while it holds it; found on first use. */
   #me = 0;
 
@@ -96,7 +122,8 @@ export class Ring {
     this.slots = Math.min(capacity, MOST_SLOTS);
     const logStart = (HEADER_INTS + this.slots * SLOT_INTS) * 4;
     this.#ints = new Int32Array(memory, 0, HEADER_INTS + this.slots * SLOT_INTS);
-    this.#log = new Uint8Array(memory, logStart);
+    this.#log = Buffer.from(memory, logStart);
+    this.#view = new DataView(memory, logStart);
   }
 
   /**
@@ -174,7 +201,7 @@ export class Ring {
     ints[LOG_VALUES] = values;
     ints[LOG_HEAD] = start;
     ints[LOG_TAIL] = end;
-    this.#changed();
+    this.#changed(BOTH);
   }
 
   get count(): number {
@@ -191,7 +218,7 @@ export class Ring {
 
   close(): void {
     this.#ints[CLOSED] = 1;
-    this.#changed();
+    this.#changed(BOTH);
   }
 
   /** How many values wait in the core behind the ring: while any do, nobody else puts into the ring. */
@@ -200,7 +227,10 @@ export class Ring {
   }
 
   set pending(count: number) {
+    if (this.#ints[PENDING] === count) return;
     this.#ints[PENDING] = count;
+    // Whether values are pending decides where a put or a get goes: both sides look again.
+    this.#changed(BOTH);
   }
 
   /**
@@ -233,6 +263,18 @@ export class Ring {
     return true;
   }
 
+  /** Writes a primitive value as itself into a free slot (value-bytes.ts); false when no slot is free or the log has no room for it. */
+  putPrimitive(value: Primitive): boolean {
+    if (this.count >= this.slots) return false;
+    const offset = this.#allocate(primitiveRoom(value));
+    if (offset < 0) return false;
+    const length = writePrimitive(this.#log, this.#view, offset, value);
+    // Room was made for the longest it could be: the log ends where it does end.
+    this.#ints[LOG_TAIL] = offset + length;
+    this.#fill(INLINE, offset, length);
+    return true;
+  }
+
   /** Puts the number of a value the core keeps into a free slot; false when none is free. */
   putKept(id: number): boolean {
     if (this.count >= this.slots) return false;
@@ -248,18 +290,18 @@ export class Ring {
     const kind = ints[at] as number;
     const offset = ints[at + 1] as number;
     const length = ints[at + 2] as number;
-    // A copy, made before the slot is given up: the log's bytes are written over once the lock is let go.
-    const bytes = kind === INLINE ? this.#log.slice(offset, offset + length) : undefined;
+    // Read (a primitive) or copied out (other bytes) before the slot is given up: the log's bytes are written over once the lock is let go.
+    const taken = kind === INLINE ? readValue(this.#log, this.#view, offset, length) : new Kept(offset);
     // The take, in one store (see #repair).
     ints[STATE] = (((head + 1) % this.slots) << 16) | (this.count - 1);
-    this.#changed();
-    if (bytes === undefined) return { kind: KEPT, id: offset };
+    this.#changed(ROOM);
+    if (kind !== INLINE) return taken;
     ints[LOG_VALUES] = (ints[LOG_VALUES] as number) - 1;
     if (ints[LOG_VALUES] === 0) {
       ints[LOG_HEAD] = 0;
       ints[LOG_TAIL] = 0;
     } else ints[LOG_HEAD] = offset + length;
-    return { kind: INLINE, bytes };
+    return taken;
   }
 
   /** The number of changes so far, read without the lock. */
@@ -267,14 +309,14 @@ export class Ring {
     return Atomics.load(this.#ints, VERSION);
   }
 
-  /** Whether the core, or a put or get on any thread, waits for changes; read without the lock. */
-  hasWaiters(): boolean {
-    return Atomics.load(this.#ints, WAITERS) === 1 || Atomics.load(this.#ints, LOCAL_WAITERS) > 0;
+  /** Counts a put (`'put'`, for room) or a get (`'get'`, for a value) about to sleep: before it reads {@link sideVersion} to wait (see the header). */
+  sleeping(side: 'put' | 'get'): void {
+    Atomics.add(this.#ints, side === 'put' ? PUT_SLEEPERS : GET_SLEEPERS, 1);
   }
 
-  /** Counts a put or get that waits for changes (`1`), or no longer does (`-1`): before reading {@link version} to wait. */
-  countWaiter(change: 1 | -1): void {
-    Atomics.add(this.#ints, LOCAL_WAITERS, change);
+  /** The number of changes so far that may let a put (`'put'`) or a get (`'get'`) through; read without the lock. */
+  sideVersion(side: 'put' | 'get'): number {
+    return Atomics.load(this.#ints, side === 'put' ? ROOM_VERSION : VALUE_VERSION);
   }
 
   /** Says whether the core waits for changes: set it before reading {@link version} to wait. */
@@ -282,19 +324,26 @@ export class Ring {
     Atomics.store(this.#ints, WAITERS, waiting ? 1 : 0);
   }
 
-  /** Wakes whoever waits for a change: call it after unlocking, when a change was made. */
-  wake(): void {
-    if (this.hasWaiters()) Atomics.notify(this.#ints, VERSION);
+  /**
+   * Wakes whoever sleeps until a change: call it after unlocking, when a change was made. A put
+   * wakes only the gets (`'get'`), a take only the puts (`'put'`); any other change both.
+   */
+  wake(side: 'put' | 'get' | 'both' = 'both'): void {
+    const ints = this.#ints;
+    if (Atomics.load(ints, WAITERS) === 1) Atomics.notify(ints, VERSION);
+    if (side !== 'get' && Atomics.load(ints, PUT_SLEEPERS) > 0 && Atomics.exchange(ints, PUT_SLEEPERS, 0) > 0) Atomics.notify(ints, ROOM_VERSION);
+    if (side !== 'put' && Atomics.load(ints, GET_SLEEPERS) > 0 && Atomics.exchange(ints, GET_SLEEPERS, 0) > 0) Atomics.notify(ints, VALUE_VERSION);
   }
 
   /**
-   * Resolves when the version is no longer `seen`, or after {@link RECHECK_MS} at most: a wake
-   * that never came (its thread died between its change and its deferred wake, see channel.ts)
-   * then costs a moment, never a value.
+   * A promise that resolves when the version is no longer `seen`, or after `timeoutMs` (at most
+   * {@link RECHECK_MS}: a wake-up that never came, its thread having died between its change and
+   * its wake, then costs a moment, never a value); undefined when it is no longer `seen` already.
    */
-  async changeFrom(seen: number): Promise<void> {
-    const wait = Atomics.waitAsync(this.#ints, VERSION, seen, RECHECK_MS);
-    if (wait.async) await wait.value;
+  changeFrom(seen: number, timeoutMs = RECHECK_MS, side?: 'put' | 'get'): Promise<unknown> | undefined {
+    const word = side === undefined ? VERSION : side === 'put' ? ROOM_VERSION : VALUE_VERSION;
+    const wait = Atomics.waitAsync(this.#ints, word, seen, Math.min(timeoutMs, RECHECK_MS));
+    return wait.async ? wait.value : undefined;
   }
 
   #fill(kind: number, offset: number, length: number): void {
@@ -307,7 +356,7 @@ export class Ring {
     // The put, in one store, once its slot is whole (see #repair).
     ints[STATE] = (head << 16) | (this.count + 1);
     if (kind === INLINE) ints[LOG_VALUES] = (ints[LOG_VALUES] as number) + 1;
-    this.#changed();
+    this.#changed(VALUE);
   }
 
   /** Where `length` bytes go in the log, or -1 when they do not fit now. */
@@ -329,8 +378,11 @@ export class Ring {
     return offset;
   }
 
-  #changed(): void {
-    Atomics.add(this.#ints, VERSION, 1);
+  #changed(sides: number): void {
+    const ints = this.#ints;
+    Atomics.add(ints, VERSION, 1);
+    if ((sides & ROOM) !== 0) Atomics.add(ints, ROOM_VERSION, 1);
+    if ((sides & VALUE) !== 0) Atomics.add(ints, VALUE_VERSION, 1);
   }
 }
 

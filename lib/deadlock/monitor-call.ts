@@ -1,5 +1,6 @@
 import { ambientContext, type AmbientContext, type RunningTurn } from '../cancellation/current-token';
 import { slot } from '../runtime';
+import { callKey as keyOfCall, threadOfCall as threadOfKey } from '../threads/call-key';
 
 /**
  * A call to a monitor, seen from the thread the monitor lives on: a node of the wait-for graph.
@@ -110,5 +111,10 @@ export function currentCall(): MonitorCall | undefined {
   return callOf(ambientContext());
 }
 
-/** Calls are named by their key (`callKey`), which the router uses too, so it lives below both. */
-export { callKey, threadOfCall } from '../threads/call-key';
+/**
+ * Calls are named by their key (`callKey`), which the router uses too, so it lives below both.
+ * Passed on as constants, not `export ... from`: CommonJS output makes that a getter, which turns
+ * this module's exports into a dictionary that every monitor call would look up slowly.
+ */
+export const callKey = keyOfCall;
+export const threadOfCall = threadOfKey;

@@ -4,7 +4,7 @@ import { MonitorClosedError } from '../errors/monitor-closed-error';
 import { CancelledError } from '../errors/cancelled-error';
 import { observables } from '../observables';
 import { thisThread } from '../runtime';
-import { ambientContext, runInContext, type AmbientContext } from '../cancellation/current-token';
+import { ambientContext, applyInContext, runInContext, type AmbientContext } from '../cancellation/current-token';
 import { passArguments, passValue } from '../shareability/boundary';
 import { CancellationToken } from '../cancellation/cancellation-token';
 import { deadlockDetector, emitMonitorEvent, monitorEventsHeard, tracksWaits } from '../deadlock/wait-tracking';
@@ -76,24 +76,46 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     }
   }
 
+  /** A call through a reference on this thread, by method name. */
+  call(method: string, args: unknown[]): Promise<unknown> {
+    return this.#call(this.#entryOf(method), args);
+  }
+
+  /** What a reference's method property gives for `method`: calls with its entry found once, not per call. */
+  caller(method: string): (...args: unknown[]) => Promise<unknown> {
+    const entry = this.#entryOf(method);
+    return (...args: unknown[]) => this.#call(entry, args);
+  }
+
   /**
    * A call through a reference on this thread: its caller is the turn running now, if any. The
    * hot path of every same-thread call, so it builds nothing it does not need: no origin object,
-   * no argument check without arguments, and (in {@link LocalMonitor.#admit}) no queue entry, wait
-   * or detector entry when the monitor is free.
+   * no argument check without arguments, and on an idle monitor no queue entry, wait or detector
+   * entry.
    */
-  call(method: string, args: unknown[]): Promise<unknown> {
+  #call(entry: MethodEntry, args: unknown[]): Promise<unknown> {
     if (this.#closed !== undefined) return Promise.reject(new MonitorClosedError(this.label, this.#closed));
-    const entry = this.#entryOf(method);
-    const refused = refusedArgument(entry, args);
-    if (refused !== undefined) return Promise.reject(refused);
+    if (args.length !== 0) {
+      const refused = refusedArgument(entry, args);
+      if (refused !== undefined) return Promise.reject(refused);
+    }
     const context = ambientContext();
     const running = callOf(context);
     // Work a turn left running after it ended (a timer, a stream) still carries it: it waits for nothing.
-    const caller = running?.state === 'running' ? running : undefined;
-    const call = new MonitorCall(callKey(thisThread().id, newCallNumber()), this, entry.mark.displayName, caller, undefined);
-    caller?.waitFor(call.id, { thread: thisThread().id, monitor: this.label, method: call.method, call });
+    const caller = running !== undefined && running.state === 'running' ? running : undefined;
+    const call = new MonitorCall(callKey(thisThread().id, newCallNumber()), this, entry.method, caller, undefined);
+    if (caller !== undefined) this.#addWait(caller, call);
+    // The common case, an idle monitor of the default kind: the turn starts now, as the holder.
+    if (this.#turns.free && this.plan.concurrent !== true) {
+      this.#turns.hold();
+      return this.#runHolder(call, entry, args, context);
+    }
     return this.#admit(call, entry, args, context, callMethod);
+  }
+
+  /** The turn `caller` waits for `call` now. */
+  #addWait(caller: MonitorCall, call: MonitorCall): void {
+    caller.waitFor(call.id, { thread: thisThread().id, monitor: this.label, method: call.method, call });
   }
 
   /**
@@ -167,7 +189,7 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     if (refused !== undefined) return Promise.reject(refused);
     const call = new MonitorCall(origin.id, this, entry.mark.displayName, origin.caller, origin.chain);
     call.callerMonitor = origin.callerMonitor;
-    origin.caller?.waitFor(call.id, { thread: thisThread().id, monitor: this.label, method: call.method, call });
+    if (origin.caller !== undefined) this.#addWait(origin.caller, call);
     if (origin.remote && tracksWaits()) deadlockDetector().list(call);
     return this.#admit(call, entry, args, origin.context, body);
   }
@@ -249,6 +271,35 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
     });
   }
 
+  /**
+   * {@link LocalMonitor.#run} for the holder of a plain call, the hot path: the same steps with
+   * nothing to choose between, no closure per call, and no `Promise.resolve()` around an async
+   * method's promise.
+   */
+  #runHolder(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined): Promise<unknown> {
+    call.state = 'running';
+    this.#holder = call;
+    this.#holderWhere = entry.where;
+    if (monitorEventsHeard()) emitMonitorEvent({ kind: 'turn', monitor: this.label, method: call.method, thread: thisThread().name, call: call.id });
+    let result: unknown;
+    try {
+      if (tracksWaits() || this.plan.reentrant === 'chain') {
+        result = applyInContext({ token: context?.token ?? CancellationToken.none, job: context?.job, call }, entry.original, this.#instance, args);
+      } else {
+        result = context === undefined || context === ambientContext() ? entry.original.apply(this.#instance, args) : applyInContext(context, entry.original, this.#instance, args);
+      }
+    } catch (error) {
+      this.#end(call);
+      return Promise.reject(error);
+    }
+    if (isNativePromise(result)) return result.then(this.#holderReturned, this.#holderThrew);
+    if (!isPromiseLike(result)) {
+      this.#end(call);
+      return Promise.reject(new DefinitionError('ERR_MONITOR_METHOD_NOT_ASYNC', entry.where, describeResult(result)));
+    }
+    return Promise.resolve(result).then(this.#holderReturned, this.#holderThrew);
+  }
+
   /** Runs the method in a turn; the promise settles after the turn ended. */
   #run(call: MonitorCall, entry: MethodEntry, args: unknown[], context: AmbientContext | undefined, body: TurnBody, beside: boolean): Promise<unknown> {
     call.state = 'running';
@@ -322,10 +373,11 @@ export class LocalMonitor implements MonitorEndpoint, CalledMonitor {
   }
 
   #entryOf(method: string): MethodEntry {
+    // A reference finds its methods' entries once (see `caller`); only served, stream and by-name calls look here per call.
     let entry = this.#methods.get(method);
     if (entry === undefined) {
       const mark = this.plan.methods.get(method) as MethodMark;
-      entry = { mark, where: `${this.plan.className}.${mark.displayName}` };
+      entry = { mark, original: mark.original, method: mark.displayName, where: `${this.plan.className}.${mark.displayName}` };
       this.#methods.set(method, entry);
     }
     return entry;
@@ -369,8 +421,16 @@ function isSubscribable(value: unknown): value is Subscribable {
 
 interface MethodEntry {
   readonly mark: MethodMark;
+  /** The mark's, at hand: the hot path reads them on every call. */
+  readonly original: MethodMark['original'];
+  readonly method: string;
   /** `Class.method`, for messages. */
   readonly where: string;
+}
+
+/** A promise of this realm as an async function returns it: `then` on it is what `Promise.resolve(it).then` would do. */
+function isNativePromise(value: unknown): value is Promise<unknown> {
+  return value instanceof Promise && value.constructor === Promise;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

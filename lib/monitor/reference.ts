@@ -22,7 +22,7 @@ export function createReference(endpoint: MonitorEndpoint): object {
   const prototype = (plan.decorated as Function).prototype as object;
   const callers = new Map<string, (...args: unknown[]) => unknown>();
   for (const [key, mark] of plan.methods) {
-    callers.set(key, mark.stream ? (...args: unknown[]) => endpoint.stream(key, args) : (...args: unknown[]) => endpoint.call(key, args));
+    callers.set(key, mark.stream ? (...args: unknown[]) => endpoint.stream(key, args) : (endpoint.caller?.(key) ?? ((...args: unknown[]) => endpoint.call(key, args))));
   }
   const describe = () => `[monitor ${label}]`;
   const dispose = () => close(reference);

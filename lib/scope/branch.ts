@@ -94,7 +94,11 @@ export interface ChildResult<R = unknown> {
 
 interface ChildState {
   readonly child: Child<unknown>;
-  readonly source: CancellationSource;
+  /**
+   * Its token's source, until it settles: then let go of, so that a big branch does not keep
+   * every finished child's token (and its shared memory) until the last one finishes.
+   */
+  source: CancellationSource | undefined;
   settled: boolean;
   /** Cancelled by its own `cancel()`: its failure is not the branch's. */
   cancelledAlone: boolean;
@@ -168,7 +172,8 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   };
   const settle = (state: ChildState): void => {
     state.settled = true;
-    state.source.dispose();
+    state.source?.dispose();
+    state.source = undefined;
     if (state.graceTimer !== undefined) clearTimeout(state.graceTimer);
     if (--unsettled === 0) allSettled();
   };
@@ -181,10 +186,11 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       child: {
         result,
         cancel: (reason?: unknown) => {
-          if (state.settled) return;
+          const own = state.source;
+          if (state.settled || own === undefined) return;
           state.cancelledAlone = true;
-          source.cancel(reason);
-          cancelListeners.get(source.token)?.(source.token.reason);
+          own.cancel(reason);
+          cancelListeners.get(own.token)?.(own.token.reason);
           // A child cancelled alone gets its grace too, then its thread is ended.
           state.graceTimer ??= setTimeout(() => endIfStillRunning(state), graceMs);
           state.graceTimer.unref();
@@ -203,7 +209,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       (value: unknown) => {
         const entry: ChildResult = Object.freeze({ index, name, value });
         finished.push(entry);
-        for (const watcher of [...watchers]) watcher.next(entry);
+        if (watchers.size > 0) for (const watcher of [...watchers]) watcher.next(entry);
         settle(state);
       },
       (error: unknown) => {
@@ -219,6 +225,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
 
   const children: Children = {
     add: (fn, ...args) => {
+      childRunner().prepare();
       const work = describeWork(fn);
       const passed = passArguments(`child ${work.name}`, [...args]);
       const origin = new Error();

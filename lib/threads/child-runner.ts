@@ -34,6 +34,12 @@ export interface ChildJob {
 }
 
 export interface ChildRunner {
+  /**
+   * A child is about to be submitted: a pool with no thread starts its first now, so that the
+   * thread's start-up overlaps the preparing of the child (parsing an inline function, which
+   * loads a parser, takes as long as a thread's start).
+   */
+  prepare(): void;
   /** Queues a child; returns its id, with which its thread can be ended. Its token cancels it. */
   submit(job: ChildJob): number;
   /** Ends the thread of a child that did not stop in time; it rejects and the thread is replaced. */

@@ -1,4 +1,5 @@
 import { slot } from '../runtime';
+import { IN_FLIGHT_PER_THREAD } from './placement';
 import type { RunTaskMessage } from './protocol';
 
 /**
@@ -15,7 +16,7 @@ import type { RunTaskMessage } from './protocol';
  */
 
 /** How many claim words each pool thread has: more than it can ever hold ahead at once. */
-export const CLAIM_WORDS = 16;
+export const CLAIM_WORDS = IN_FLIGHT_PER_THREAD;
 
 /** The word's value for a child sent ahead: never 0, which marks a free word. */
 export function claimTicket(id: number): number {

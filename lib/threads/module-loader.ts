@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { DefinitionError } from '../errors/definition-error';
 import { thisThread } from '../runtime';
 import { whileImportingModule, whileLoadingModule } from './loading-module';
@@ -47,11 +48,37 @@ function asPath(file: string | undefined): string | undefined {
   return file.startsWith(sep) || /^[A-Za-z]:[\\/]/.test(file) ? file : undefined;
 }
 
-/** The worker program, beside this file: `.js` when built, `.ts` when run from the sources. */
-export const WORKER_ENTRY = join(__dirname, `worker-entry${extname(__filename)}`);
+/**
+ * Whether safethread's modules were bundled into one file: its own build (scripts/build.js makes
+ * the package's main file so) or a user's bundle that took safethread in.
+ */
+const ONE_FILE = basename(__filename, extname(__filename)) !== 'module-loader';
 
-/** safethread's own `lib/` folder (source or compiled), with a trailing separator. */
-const LIB_DIR = dirname(__dirname) + sep;
+/**
+ * Whether this file is safethread's own one-file build, not a user's bundle: a worker that started
+ * on it is one of its own; elsewhere, it is the file `require('safethread')` gives (a package's own
+ * name resolves to its main file from inside it).
+ */
+function isOwnBuild(): boolean {
+  // Resolving by name loads Node's package-exports resolver: a worker starting up need not.
+  if (!isMainThread && require.main?.filename === __filename) return true;
+  try {
+    return require.resolve('safethread') === __filename;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The worker program. Built, it is the package's one file itself, which runs the worker program
+ * when a worker starts on it (lib/index.ts), so that the user's `require('safethread')` on the
+ * worker gets the very instance that runs it; from the sources (`.ts`) or a per-file build, it is
+ * the worker entry beside this file. In a user's bundle it is missing, which {@link workerScript} reports.
+ */
+export const WORKER_ENTRY = ONE_FILE && isOwnBuild() ? __filename : join(__dirname, `worker-entry${extname(__filename)}`);
+
+/** safethread's own `lib/` folder (source, compiled, or holding the one-file build), with a trailing separator. */
+const LIB_DIR = (ONE_FILE ? __dirname : dirname(__dirname)) + sep;
 /** The package's root: `lib/`'s parent, or `dist/lib/`'s grandparent in the built package. */
 const PACKAGE_ROOT = basename(dirname(LIB_DIR)) === 'dist' ? dirname(dirname(LIB_DIR)) : dirname(LIB_DIR);
 /** Both the built files and the TypeScript sources, which source maps may name. */

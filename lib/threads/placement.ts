@@ -7,7 +7,8 @@ import { LinkedQueue, type QueueEntry } from './linked-queue';
  * grow with how many children wait.
  *
  * A child goes, in this order of preference:
- * 1. to an idle thread;
+ * 1. to an idle thread: the one that fell idle last, so that one child at a time keeps to one
+ *    thread, which is awake already, while the others may retire;
  * 2. to a new thread, while fewer than `threads` threads do work (threads whose children all
  *    wait do not count, so nesting never starves), and never more than {@link THREAD_CAP_FACTOR}
  *    times `threads` in all (threads that serve monitors, which work like actors, aside);
@@ -15,8 +16,7 @@ import { LinkedQueue, type QueueEntry } from './linked-queue';
  *    branch, or a monitor call that runs one): it runs there once that ancestor awaits. Such a
  *    thread only ever holds one family of children, so ending it never harms another branch;
  * 4. ahead, to a thread that runs one child, to start there the moment that child ends with no
- *    round trip in between (up to {@link IN_FLIGHT_PER_THREAD} children per thread, like
- *    piscina's tasks per worker). A child sent ahead has not started: it is taken back (see
+ *    round trip in between (up to {@link IN_FLIGHT_PER_THREAD} children per thread). A child sent ahead has not started: it is taken back (see
  *    {@link Withdraw}) and queued again, first, when the child before it starts to wait (it must
  *    not hold up what it may wait for), when its thread starts serving monitors or is ended, and
  *    when a thread falls idle while it still waits (so a CPU-bound child never waits behind a long
@@ -29,8 +29,14 @@ import { LinkedQueue, type QueueEntry } from './linked-queue';
 /** However deep the nesting, the pool never starts more than this many times `threads` threads. */
 export const THREAD_CAP_FACTOR = 4;
 
-/** How many children a thread holds at most: the one it runs, and those sent ahead to start after it. */
-export const IN_FLIGHT_PER_THREAD = 4;
+/**
+ * How many children a thread holds at most: the one it runs, and those sent ahead to start after
+ * it. Deep, because a thread that empties its children ahead before the main thread's refill
+ * arrives idles for a whole round trip: with 4, 10,000 trivial children ran at a round trip per 4
+ * children per thread, below piscina's throughput. Balance does not suffer: children go ahead to
+ * the thread with the fewest, and a thread fallen idle takes back children held ahead elsewhere.
+ */
+export const IN_FLIGHT_PER_THREAD = 32;
 
 /** Placement's answer when the child should go to a thread that the pool starts for it. */
 export const NEW_THREAD = 'a new thread';
@@ -118,10 +124,14 @@ const UNFILED: Filing = { kind: Kind.None, room: -1, nestable: false, holdsAhead
 export class Placement {
   readonly #queue = new LinkedQueue<PlacedChild>();
   readonly #idle = new Set<PlacedThread>();
+  /** The thread that fell idle last, while it is idle: the first choice (rule 1). */
+  #lastIdle: PlacedThread | undefined = undefined;
   /** Threads whose children all wait, with queued descendants that may run there. */
   readonly #nestable = new Set<PlacedThread>();
   /** Busy threads that may take a child ahead, by how many they hold ahead already. */
-  readonly #room: readonly Set<PlacedThread>[] = Array.from({ length: IN_FLIGHT_PER_THREAD - 1 }, () => new Set<PlacedThread>());
+  readonly #room: readonly Set<PlacedThread>[];
+  /** {@link IN_FLIGHT_PER_THREAD}, or what a test asks for. */
+  readonly #inFlightPerThread: number;
   /** Threads that hold children ahead, which an idle thread may take. */
   readonly #holdingAhead = new Set<PlacedThread>();
   /** Threads that take children: not hosting, not gone. */
@@ -133,12 +143,16 @@ export class Placement {
   /**
    * @param limit - the `threads` option
    * @param withdraw - takes back a child sent ahead (see {@link Withdraw})
+   * @param inFlightPerThread - how many children a thread holds at most, its running one included
    */
   constructor(
     public limit: number,
     withdraw: Withdraw,
+    inFlightPerThread = IN_FLIGHT_PER_THREAD,
   ) {
     this.#withdraw = withdraw;
+    this.#inFlightPerThread = inFlightPerThread;
+    this.#room = Array.from({ length: inFlightPerThread - 1 }, () => new Set<PlacedThread>());
   }
 
   /** How many children wait in the queue. */
@@ -162,7 +176,7 @@ export class Placement {
     for (;;) {
       const head = this.#queue.first;
       if (head !== undefined) {
-        const idle = firstOf(this.#idle);
+        const idle = this.#lastIdle !== undefined && this.#idle.has(this.#lastIdle) ? this.#lastIdle : firstOf(this.#idle);
         if (idle !== undefined) return { child: head, thread: idle, ahead: false };
         if (this.#mayStartThread()) return { child: head, thread: NEW_THREAD, ahead: false };
       }
@@ -368,7 +382,7 @@ export class Placement {
   /** Files `thread` anew by what it can take now; constant time. */
   #refile(thread: PlacedThread): void {
     const kind = thread.gone || thread.hosting ? Kind.None : thread.children.size === 0 ? Kind.Idle : thread.running === 0 ? Kind.Waiting : Kind.Busy;
-    const room = kind === Kind.Busy && thread.started === 1 && thread.ahead.length < IN_FLIGHT_PER_THREAD - 1 ? thread.ahead.length : -1;
+    const room = kind === Kind.Busy && thread.started === 1 && thread.ahead.length < this.#inFlightPerThread - 1 ? thread.ahead.length : -1;
     const nestable = kind === Kind.Waiting && thread.family.size > 0;
     const holdsAhead = kind !== Kind.None && thread.ahead.length > 0;
     const old = thread.filed;
@@ -379,7 +393,10 @@ export class Placement {
     if (old.room >= 0) this.#room[old.room]?.delete(thread);
     if (old.nestable) this.#nestable.delete(thread);
     if (old.holdsAhead) this.#holdingAhead.delete(thread);
-    if (kind === Kind.Idle) this.#idle.add(thread);
+    if (kind === Kind.Idle) {
+      this.#idle.add(thread);
+      this.#lastIdle = thread;
+    }
     if (kind === Kind.Waiting) this.#waiting++;
     if (kind !== Kind.None) this.#working++;
     if (room >= 0) this.#room[room]?.add(thread);

@@ -14,6 +14,9 @@ export class PoolClient implements ChildRunner {
   readonly #jobs = new Map<number, ChildJob>();
   #nextId = 1;
 
+  /** The main thread's pool starts its threads; a worker's branches find them running. */
+  prepare(): void {}
+
   submit(job: ChildJob): number {
     const id = this.#nextId++;
     const transfer: TransferListItem[] = [];

@@ -106,6 +106,12 @@ export class ThreadPool implements ChildRunner {
     return this.#threads.size;
   }
 
+  prepare(): void {
+    if (this.#closed || this.#threads.size > 0 || this.#placement.limit < 1) return;
+    // If the child never comes (preparing it failed), the thread retires like any idle one.
+    this.#retireWhenIdle(this.#startThread());
+  }
+
   submit(job: ChildJob): number {
     const parent = job.parent === undefined ? undefined : this.#jobs.get(job.parent);
     const record = new JobRecord(this.#nextJobId++, job, parent);
@@ -190,6 +196,8 @@ export class ThreadPool implements ChildRunner {
       const claims = thread.hasClaims ? undefined : (thread.claims.buffer as SharedArrayBuffer);
       const message: RunTaskMessage = { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token, ahead, claims };
       router().send(thread.threadId, message, transfer);
+      // A thread with nothing to run gets its child at once; children sent ahead go in one batch.
+      if (after === undefined) router().flush(thread.threadId);
     } catch (error) {
       this.#finish(record, { ok: false, error });
     }

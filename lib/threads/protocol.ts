@@ -93,13 +93,19 @@ export interface ShareableMarker {
   readonly fields: Encoded;
 }
 
-/** A cancellation token as it travels: its shared memory, which every thread maps. */
+/** A cancellation token as it travels: its slot of shared memory, which every thread maps (cancellation/token-memory.ts). */
 export interface TokenMarker {
   readonly kind: 'token';
   readonly id: string;
-  readonly memory: SharedArrayBuffer | undefined;
+  readonly memory: TokenSlot | undefined;
   /** The memories of the tokens it is linked to, parent first. */
-  readonly ancestors: readonly SharedArrayBuffer[];
+  readonly ancestors: readonly TokenSlot[];
+}
+
+/** Where a token's memory is: a slab of shared memory, and the byte offset of its slot. */
+export interface TokenSlot {
+  readonly buffer: SharedArrayBuffer;
+  readonly offset: number;
 }
 
 /** A channel as it travels: its core, a monitor on the thread that made the channel. */

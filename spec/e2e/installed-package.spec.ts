@@ -14,7 +14,9 @@ import { copyRepository, describeRun, limiter, makeApp, readPackageJson, root, r
  * repository's lib/ and nothing is fetched. Each application runs the same user code
  * (apps/common/src/work.ts, which imports only 'safethread'): a branch with two children of a
  * task, a child that creates a @Monitor and returns it (then called from the main thread), an
- * actor from spawn() called and closed, and a @shareable instance sent to a child and back. Each
+ * actor from spawn() called and closed, a @shareable instance sent to a child and back, and a
+ * cancellation token that must arrive as the class the worker's own `import 'safethread'` gives
+ * (one instance of safethread per thread, also in the one-file build that workers start on). Each
  * runner must print the expected line (or report its one test passed), print nothing unexpected
  * on stderr and exit by itself.
  *
@@ -63,6 +65,7 @@ const expectedLine = JSON.stringify({
   monitor: { value: 15, onAnotherThread: true },
   actor: { value: 101, onAnotherThread: true },
   point: { isPoint: true, x: 11, y: 2 },
+  oneSafethread: true,
 });
 
 /**
@@ -240,7 +243,7 @@ describeSubprocesses('the installed package, in a scratch application, under eac
   });
 
   describe.each(cases)('$runner ($format, $decorators decorators)', (each) => {
-    it('runs a task, a monitor returned from a child, an actor and a @shareable round trip, and exits by itself', async () => {
+    it('runs a task, a monitor returned from a child, an actor, a @shareable round trip and one safethread per worker, and exits by itself', async () => {
       expectSuccess(await (runs.get(each) as Promise<Run>), each.check);
     });
   });

@@ -143,15 +143,19 @@ describeSubprocesses('the npm package', () => {
       expect(outside).toEqual([]);
       expect(packed.filter((file) => /^(spec|bench|samples)\//.test(file))).toEqual([]);
       expect(packed).not.toContain(staleFile);
-      // Every source has its build, and nothing else is built.
+      // The build is one file (scripts/build.js), and every source has its declarations.
       const sources = packed.filter((file) => file.startsWith('lib/') && file.endsWith('.ts'));
       const built = packed.filter((file) => file.startsWith('dist/') && file.endsWith('.js'));
-      expect(built.sort()).toEqual(sources.map((file) => `dist/${file.replace(/\.ts$/, '.js')}`).sort());
+      expect(built).toEqual(['dist/lib/index.js']);
+      const declared = packed.filter((file) => file.startsWith('dist/') && file.endsWith('.d.ts'));
+      expect(declared.sort()).toEqual(sources.map((file) => `dist/${file.replace(/\.ts$/, '.d.ts')}`).sort());
     });
 
-    it('have source maps whose sources are shipped TypeScript files', () => {
+    it('have a source map whose sources are shipped TypeScript files', () => {
       const maps = packed.filter((file) => file.endsWith('.js.map'));
-      expect(maps.length).toBeGreaterThan(10);
+      expect(maps).toEqual(['dist/lib/index.js.map']);
+      const { sources } = JSON.parse(readFileSync(join(unpacked, 'dist/lib/index.js.map'), 'utf8')) as { sources: readonly string[] };
+      expect(sources).toEqual(expect.arrayContaining(['../../lib/index.ts', '../../lib/threads/worker-entry.ts']));
       const unresolved: string[] = [];
       for (const map of maps) {
         const { sources, sourceRoot = '' } = JSON.parse(readFileSync(join(unpacked, map), 'utf8')) as { sources: readonly string[]; sourceRoot?: string };
@@ -198,12 +202,17 @@ describeSubprocesses('the npm package', () => {
             children.add((a, b) => a * b, 6, 7);
           });
           const before = { rxjs: loaded(/[\\\\/]rxjs[\\\\/]/), bridge: loaded(/observable-bridge/) };
+          // The files of safethread each thread loaded: the one file, on a worker too.
+          const [workerFiles] = await safethread.branch((children) => {
+            children.add(() => Object.freeze(Object.keys(require.cache).filter((file) => /[\\\\/]node_modules[\\\\/]safethread[\\\\/]/.test(file))));
+          });
+          const files = { main: loaded(/[\\\\/]node_modules[\\\\/]safethread[\\\\/]/), worker: workerFiles };
           let installed = true;
           try { require.resolve('rxjs'); } catch { installed = false; }
           const token = failure(() => safethread.CancellationToken.none.asObservable());
           const events = failure(() => safethread.monitorEvents());
           const stream = await safethread.branch((children) => void children.results()).then(() => 'no error', (error) => error.message);
-          console.log(JSON.stringify({ entry: require.resolve('safethread'), results, before, installed, token, events, stream }));
+          console.log(JSON.stringify({ entry: require.resolve('safethread'), results, before, files, installed, token, events, stream }));
         })().catch((error) => {
           console.error(error);
           process.exitCode = 1;
@@ -215,6 +224,7 @@ describeSubprocesses('the npm package', () => {
         entry: string;
         results: unknown;
         before: unknown;
+        files: unknown;
         installed: boolean;
         token: { name: string; code: string; message: string; definitionError: boolean; stack: string };
         events: { message: string };
@@ -224,6 +234,8 @@ describeSubprocesses('the npm package', () => {
       expect(report.results).toEqual([42]);
       // The core never loaded rxjs, nor even the module that would load it; nor could it have.
       expect(report.before).toEqual({ rxjs: [], bridge: [] });
+      const built = join(app, 'node_modules/safethread/dist/lib/index.js');
+      expect(report.files).toEqual({ main: [built], worker: [built] });
       expect(report.installed).toBe(false);
       expect(report.token).toMatchObject({
         name: 'DefinitionError',

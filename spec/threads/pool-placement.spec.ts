@@ -15,9 +15,9 @@ class Child extends PlacedChild {
 }
 
 /** A placement over a simulated pool: `claimed` holds the children sent ahead that their thread already started. */
-function simulate(limit: number) {
+function simulate(limit: number, inFlightPerThread = 4) {
   const claimed = new Set<PlacedChild>();
-  const placement = new Placement(limit, (child) => !claimed.has(child));
+  const placement = new Placement(limit, (child) => !claimed.has(child), inFlightPerThread);
   const threads: PlacedThread[] = [];
   /** Places every child that can go now; returns `label@thread` (with `+ahead` for one sent ahead). */
   const dispatch = (): string[] => {
@@ -40,7 +40,6 @@ function simulate(limit: number) {
 describe('placement', () => {
   it('sends children in queue order: to idle threads, then new ones up to the limit, then ahead, evenly; the rest wait', () => {
     const { placement, dispatch } = simulate(2);
-    expect(IN_FLIGHT_PER_THREAD).toBe(4);
     const children = 'abcdefghij'.split('').map((label) => new Child(label));
     children.forEach((child) => placement.add(child));
     expect(dispatch()).toEqual(['a@0', 'b@1', 'c@0+ahead', 'd@1+ahead', 'e@0+ahead', 'f@1+ahead', 'g@0+ahead', 'h@1+ahead']);
@@ -53,6 +52,36 @@ describe('placement', () => {
     placement.leave(children[1] as Child);
     expect(dispatch()).toEqual(['j@1+ahead']);
     expect(placement.queued).toBe(0);
+  });
+
+  it(`by default holds ${IN_FLIGHT_PER_THREAD} children per thread, so a thread rarely empties before its refill arrives`, () => {
+    const { placement, dispatch, threads } = simulate(2, IN_FLIGHT_PER_THREAD);
+    expect(IN_FLIGHT_PER_THREAD).toBeGreaterThanOrEqual(16);
+    for (let index = 0; index < 3 * IN_FLIGHT_PER_THREAD; index++) placement.add(new Child(String(index)));
+    expect(dispatch()).toHaveLength(2 * IN_FLIGHT_PER_THREAD);
+    expect(threads.map((thread) => [thread.children.size, thread.ahead.length])).toEqual([
+      [IN_FLIGHT_PER_THREAD, IN_FLIGHT_PER_THREAD - 1],
+      [IN_FLIGHT_PER_THREAD, IN_FLIGHT_PER_THREAD - 1],
+    ]);
+    expect(placement.queued).toBe(IN_FLIGHT_PER_THREAD);
+  });
+
+  it('gives one child at a time to the thread that fell idle last', () => {
+    const { placement, dispatch } = simulate(3);
+    const first = ['a', 'b', 'c'].map((label) => new Child(label));
+    first.forEach((child) => placement.add(child));
+    expect(dispatch()).toEqual(['a@0', 'b@1', 'c@2']);
+    placement.leave(first[1] as Child);
+    placement.leave(first[0] as Child);
+    placement.leave(first[2] as Child);
+    const labels: string[] = [];
+    for (const label of ['d', 'e', 'f']) {
+      const child = new Child(label);
+      placement.add(child);
+      labels.push(...dispatch());
+      placement.leave(child);
+    }
+    expect(labels).toEqual(['d@2', 'e@2', 'f@2']);
   });
 
   it('prefers an idle thread to sending a child ahead', () => {

@@ -1,5 +1,7 @@
 import { branch, configure, DefinitionError, freeze, shutdown, ThreadCrashError } from '../../lib';
 import { verifiedValues } from '../../lib/shareability/verified-values';
+import { currentChildRunner } from '../../lib/threads/child-runner';
+import type { ThreadPool } from '../../lib/threads/pool';
 import { exhaustMemory, lengthOf, nest } from '../fixtures/monitors';
 
 jest.setTimeout(60_000);
@@ -48,9 +50,26 @@ describe('the pool', () => {
     expect(verifiedValues().serialized(big)).toBe(bytes);
   });
 
+  it('starts its first thread as the first child is prepared, and retires it when that child never comes', async () => {
+    configure({ threads: 2, idleTimeoutMs: 50 });
+    const pool = () => currentChildRunner() as ThreadPool;
+    const notAFunction = 42 as unknown as () => void;
+    await expect(branch((children) => void children.add(notAFunction))).rejects.toThrow(DefinitionError);
+    // The thread started for it, before the function was looked at, goes like any idle thread.
+    expect(pool().size).toBe(1);
+    await waitFor(() => pool().size === 0);
+    await expect(branch<number>((children) => void children.add((n: number) => n + 1, 1))).resolves.toEqual([2]);
+    expect(pool().size).toBe(1);
+  });
+
   it('refuses bad options with a message that says what it takes', () => {
     expect(() => configure({ threads: 0 })).toThrow(DefinitionError);
     expect(() => configure({ threads: 0 })).toThrow('configure: option `threads` must be a whole number from 1 up, got 0');
     expect(() => configure({ idleTimeoutMs: -1 })).toThrow('configure: option `idleTimeoutMs` must be a number of milliseconds from 0 up, got -1');
   });
 });
+
+/** Resolves once `condition()` holds; the test's own timeout is the hang guard. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}

@@ -6,7 +6,7 @@
  * decorator mode.
  */
 import { threadId } from 'node:worker_threads';
-import { Monitor, branch, close, monitorMethod, shareable, spawn, task } from 'safethread';
+import { CancellationSource, CancellationToken, Monitor, branch, close, currentToken, monitorMethod, shareable, spawn, task } from 'safethread';
 
 @shareable
 export class Point {
@@ -53,15 +53,25 @@ export const movePoint = task(function movePoint(point: Point, dx: number): Poin
   return new Point(point.x + dx, point.y);
 });
 
+/**
+ * Whether the worker runs one safethread, the one this module gets from 'safethread': the token
+ * its runtime revived from the argument, and the child's own token, are of the class imported
+ * here. (Two copies of safethread on one thread would each have their own classes.)
+ */
+export const oneSafethread = task(function oneSafethread(token: CancellationToken): boolean {
+  return token instanceof CancellationToken && currentToken() instanceof CancellationToken;
+});
+
 /** What `scenario()` resolves to when everything works. */
 export const expected = {
   squares: [4, 9],
   monitor: { value: 15, onAnotherThread: true },
   actor: { value: 101, onAnotherThread: true },
   point: { isPoint: true, x: 11, y: 2 },
+  oneSafethread: true,
 };
 
-/** Tasks on pool threads, a monitor crossing threads, an actor, and a @shareable round trip. */
+/** Tasks on pool threads, a monitor crossing threads, an actor, a @shareable round trip, and one safethread per worker. */
 export async function scenario(): Promise<typeof expected> {
   const squares = await branch<number>((children) => {
     children.add(square, 2);
@@ -86,7 +96,11 @@ export async function scenario(): Promise<typeof expected> {
   });
   const point = { isPoint: moved instanceof Point, x: moved.x, y: moved.y };
 
-  return { squares: [...squares], monitor, actor, point };
+  const [one] = await branch<boolean>((children) => {
+    children.add(oneSafethread, new CancellationSource().token);
+  });
+
+  return { squares: [...squares], monitor, actor, point, oneSafethread: one };
 }
 
 /** For the test runners' reports: an error with the stacks of a BranchError's children. */
