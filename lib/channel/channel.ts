@@ -691,19 +691,21 @@ class InOrder {
       return result;
     }
     const token = currentToken();
+    const previous = this.#last;
     const result = new Promise<R>((resolve, reject) => {
       let started = false;
       const stop = token.onCancel((reason) => {
         if (!started) reject(new CancelledError(reason, what));
       });
-      this.#last.then(() => {
+      previous.then(() => {
         stop();
         if (token.cancelled) return reject(new CancelledError(token.reason, what));
         started = true;
         return operation().then(resolve, reject);
       });
     });
-    this.#last = result.then(done, done);
+    // One cancelled while it waits settles at once: the next still waits for those before it.
+    this.#last = result.then(done, done).then(() => previous);
     return result;
   }
 }

@@ -33,10 +33,20 @@ const COUNTED_STRING_FROM = 256;
 /** The values written as themselves (see the header). */
 export type Primitive = number | string | boolean | null | undefined;
 
-/** Whether `value` is written as itself: it needs no check, no encoding, and is the same on every thread. */
+/**
+ * Whether `value` is written as itself: it needs no check, no encoding, and is the same on every
+ * thread. Not a string with a lone surrogate, which UTF-8 cannot hold (it would arrive as U+FFFD):
+ * the serializer's bytes keep it.
+ */
 export function isPrimitive(value: unknown): value is Primitive {
   const type = typeof value;
-  return type === 'number' || type === 'string' || type === 'boolean' || value === null || value === undefined;
+  if (type === 'string') return (value as WellFormedCheck).isWellFormed();
+  return type === 'number' || type === 'boolean' || value === null || value === undefined;
+}
+
+/** `String.prototype.isWellFormed` (Node 20), which the ES2022 library types lack. */
+interface WellFormedCheck {
+  isWellFormed(): boolean;
 }
 
 /**

@@ -225,7 +225,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
 
   const children: Children = {
     add: (fn, ...args) => {
-      childRunner().prepare();
+      if (!closed && !scope.token.cancelled) childRunner().prepare();
       const work = describeWork(fn);
       const passed = passArguments(`child ${work.name}`, [...args]);
       const origin = new Error();

@@ -124,7 +124,7 @@ const UNFILED: Filing = { kind: Kind.None, room: -1, nestable: false, holdsAhead
 export class Placement {
   readonly #queue = new LinkedQueue<PlacedChild>();
   readonly #idle = new Set<PlacedThread>();
-  /** The thread that fell idle last, while it is idle: the first choice (rule 1). */
+  /** The thread that fell idle last, while it is idle (a thread that ends is not kept): the first choice (rule 1). */
   #lastIdle: PlacedThread | undefined = undefined;
   /** Threads whose children all wait, with queued descendants that may run there. */
   readonly #nestable = new Set<PlacedThread>();
@@ -176,7 +176,7 @@ export class Placement {
     for (;;) {
       const head = this.#queue.first;
       if (head !== undefined) {
-        const idle = this.#lastIdle !== undefined && this.#idle.has(this.#lastIdle) ? this.#lastIdle : firstOf(this.#idle);
+        const idle = this.#lastIdle ?? firstOf(this.#idle);
         if (idle !== undefined) return { child: head, thread: idle, ahead: false };
         if (this.#mayStartThread()) return { child: head, thread: NEW_THREAD, ahead: false };
       }
@@ -388,6 +388,7 @@ export class Placement {
     const old = thread.filed;
     if (old.kind === kind && old.room === room && old.nestable === nestable && old.holdsAhead === holdsAhead) return;
     if (old.kind === Kind.Idle) this.#idle.delete(thread);
+    if (kind !== Kind.Idle && this.#lastIdle === thread) this.#lastIdle = undefined;
     if (old.kind === Kind.Waiting) this.#waiting--;
     if (old.kind !== Kind.None) this.#working--;
     if (old.room >= 0) this.#room[old.room]?.delete(thread);
