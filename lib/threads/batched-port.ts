@@ -33,17 +33,7 @@ export class BatchedPort<M> {
     }
   }
 
-  /**
-   * Sends this turn's batch now, for a message whose receiver idles until it comes (a child for an
-   * idle thread): the rest of the turn may take a while (a branch body adding many children).
-   */
-  flush(): void {
-    if (this.#outbox.length > 0) this.#flush();
-  }
-
   readonly #flush = (): void => {
-    // Flushed early by flush(): the turn's immediate finds nothing left to send.
-    if (this.#outbox.length === 0) return;
     const batch = this.#outbox;
     const transfers = this.#transfers;
     this.#outbox = [];

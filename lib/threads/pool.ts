@@ -196,8 +196,6 @@ export class ThreadPool implements ChildRunner {
       const claims = thread.hasClaims ? undefined : (thread.claims.buffer as SharedArrayBuffer);
       const message: RunTaskMessage = { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token, ahead, claims };
       router().send(thread.threadId, message, transfer);
-      // A thread with nothing to run gets its child at once; children sent ahead go in one batch.
-      if (after === undefined) router().flush(thread.threadId);
     } catch (error) {
       this.#finish(record, { ok: false, error });
     }

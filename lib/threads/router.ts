@@ -100,11 +100,6 @@ export class Router implements Transport {
     return this.#links.has(threadId);
   }
 
-  /** Sends what is queued for the thread `to` now rather than at the end of this turn (threads/batched-port.ts). */
-  flush(to: number): void {
-    this.#links.get(to)?.port.flush();
-  }
-
   /** Holds a worker referenced while something waits on it; release with -1. */
   hold(threadId: number, delta: 1 | -1): void {
     const link = this.#links.get(threadId);

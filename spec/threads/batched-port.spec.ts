@@ -31,21 +31,6 @@ describe('BatchedPort', () => {
     expect(posted).toEqual([[1, 2, 3], [4]]);
   });
 
-  it('flush() sends the batch so far at once; later sends of the turn go in the next batch, never twice or out of order', async () => {
-    const { posted, target } = recorder();
-    const port = new BatchedPort<number>(target, () => {});
-    port.flush();
-    expect(posted).toEqual([]); // nothing to send: no empty batch
-    port.send(1);
-    port.send(2);
-    port.flush();
-    expect(posted).toEqual([[1, 2]]);
-    port.send(3);
-    await nextTurn();
-    await nextTurn();
-    expect(posted).toEqual([[1, 2], [3]]);
-  });
-
   it('resends one by one when a batch cannot be cloned, and reports only the message at fault', async () => {
     const { posted, target } = recorder((message) => message === 'bad');
     const undeliverable: unknown[] = [];
