@@ -156,14 +156,9 @@ export function cancelLatencyCooperative(): LatencyComparison {
     targets: [SPIN_SOURCE, SPIN_CHILD, SLEEP_SOURCE].map((name) => ({ case: name, atMostMs: COOPERATIVE_TARGET_MS, label: `median under ${COOPERATIVE_TARGET_MS} ms` })),
     options: { rounds: 60, warmupRounds: 5 },
     setUp: async () => {
-      try {
-        // Starts every pool thread and loads the fixtures there, twice so the second is warm.
-        await warmPool();
-        await warmPool();
-      } catch (error) {
-        await shutdown();
-        throw error;
-      }
+      // Starts every pool thread and loads the fixtures there, twice so the second is warm.
+      await warmPool();
+      await warmPool();
     },
     tearDown: () => shutdown(),
   };
@@ -192,13 +187,8 @@ export function cancelLatencyForced(): LatencyComparison {
     // Every event costs a thread start-up (over a second under ts-node) to recover from.
     options: { rounds: 6, warmupRounds: 1 },
     setUp: async () => {
-      try {
-        await warmPool();
-        await warmPool();
-      } catch (error) {
-        await shutdown();
-        throw error;
-      }
+      await warmPool();
+      await warmPool();
     },
     tearDown: () => shutdown(),
   };

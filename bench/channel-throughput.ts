@@ -120,17 +120,12 @@ export function channelThroughput(pinned = true): Comparison {
     options: { sampleMs: 400, warmupMs: 1500, rounds: 5 },
     setUp: async () => {
       if (pinned) unpin = pinToOneCpu();
-      try {
-        // A pool thread for each child, as the raw producer and consumer each have a worker of their own.
-        configure({ threads: 2 * MOST_PAIRS });
-        [bounded, unbounded] = await Promise.all([NumberPipe.start(CAPACITY), NumberPipe.start(0)]);
-        // Starts every pool thread (and loads the task module there) before anything is measured.
-        await carry(MOST_PAIRS, 1000);
-        await carry(1, 1000);
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      // A pool thread for each child, as the raw producer and consumer each have a worker of their own.
+      configure({ threads: 2 * MOST_PAIRS });
+      [bounded, unbounded] = await Promise.all([NumberPipe.start(CAPACITY), NumberPipe.start(0)]);
+      // Starts every pool thread (and loads the task module there) before anything is measured.
+      await carry(MOST_PAIRS, 1000);
+      await carry(1, 1000);
     },
     tearDown: async () => {
       await stop();

@@ -60,16 +60,11 @@ export function childrenSequential(): Comparison {
     options: { rounds: 15, sampleMs: 50 },
     setUp: async () => {
       configure({ threads: THREADS });
-      try {
-        piscina = await startPiscina<number, number>('increment', THREADS, 0);
-        // Starts the pool threads (and loads the task module there) before anything is measured.
-        await branch((children) => {
-          for (let n = 0; n < THREADS * 4; n++) children.add(incrementTask, n);
-        });
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      piscina = await startPiscina<number, number>('increment', THREADS, 0);
+      // Starts the pool threads (and loads the task module there) before anything is measured.
+      await branch((children) => {
+        for (let n = 0; n < THREADS * 4; n++) children.add(incrementTask, n);
+      });
     },
     tearDown: async () => {
       await stop();

@@ -60,14 +60,9 @@ export function childrenThroughput(): Comparison {
     options: { rounds: 10, sampleMs: 200, warmupMs: 1000 },
     setUp: async () => {
       configure({ threads: THREADS });
-      try {
-        piscina = await startPiscina<number, number>('increment', THREADS, 0);
-        // Starts every pool thread (and loads the task module there) before anything is measured.
-        await runBranch();
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      piscina = await startPiscina<number, number>('increment', THREADS, 0);
+      // Starts every pool thread (and loads the task module there) before anything is measured.
+      await runBranch();
     },
     tearDown: async () => {
       await stop();

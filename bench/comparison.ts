@@ -79,7 +79,7 @@ export interface Comparison {
   readonly options?: Partial<MeasureOptions>;
   /** Starts what the cases need (workers, ports). */
   readonly setUp?: () => void | Promise<void>;
-  /** Stops everything {@link setUp} started, so the process can exit by itself. */
+  /** Stops everything {@link setUp} started, so the process can exit by itself; runs even when `setUp` failed part-way. */
   readonly tearDown?: () => void | Promise<void>;
 }
 
@@ -157,7 +157,7 @@ export interface LatencyComparison {
   readonly options?: Partial<LatencyOptions>;
   /** Starts what the cases need (a warmed-up pool). */
   readonly setUp?: () => void | Promise<void>;
-  /** Stops everything the comparison started, so the process can exit by itself. */
+  /** Stops everything the comparison started, so the process can exit by itself; runs even when `setUp` failed part-way. */
   readonly tearDown?: () => void | Promise<void>;
 }
 

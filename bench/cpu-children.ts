@@ -143,16 +143,11 @@ function cpuChildrenOf(shape: Shape): Comparison {
       stepsForMs(shape.childMs);
       steps = stepsForMs(shape.childMs);
       configure({ threads: shape.threads });
-      try {
-        piscina = await startPiscina<number, number>('spin', shape.threads, 1000);
-        if (shape.ceiling) ceiling = await SpinWorkers.start(shape.threads);
-        // Starts every pool thread (and loads the task module there) before anything is measured.
-        await runBranch();
-        await runBranch();
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      piscina = await startPiscina<number, number>('spin', shape.threads, 1000);
+      if (shape.ceiling) ceiling = await SpinWorkers.start(shape.threads);
+      // Starts every pool thread (and loads the task module there) before anything is measured.
+      await runBranch();
+      await runBranch();
     },
     tearDown: async () => {
       await stop();

@@ -95,19 +95,14 @@ export function crossThreadCall(): Comparison {
     ],
     setUp: async () => {
       unpin = pinToOneCpu();
-      try {
-        [echo, pingPong, comlink, piscina, counter] = await Promise.all([
-          EchoWorker.start(),
-          AtomicsPingPong.start(),
-          ComlinkAnchor.start(),
-          startPiscina<number, number>('increment', 1, 0),
-          spawn(BenchCounter),
-        ]);
-        for (let i = 0; i < 100; i++) await counter.increment();
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      [echo, pingPong, comlink, piscina, counter] = await Promise.all([
+        EchoWorker.start(),
+        AtomicsPingPong.start(),
+        ComlinkAnchor.start(),
+        startPiscina<number, number>('increment', 1, 0),
+        spawn(BenchCounter),
+      ]);
+      for (let i = 0; i < 100; i++) await counter.increment();
     },
     tearDown: async () => {
       await stop();

@@ -104,15 +104,10 @@ export function deadlockDetectionLatency(): LatencyComparison {
     options: { rounds: 40, warmupRounds: 5 },
     setUp: async () => {
       unpin = pinToOneCpu();
-      try {
-        a = new CycleHop();
-        b = new CycleHop();
-        actor = await spawn(CycleHop);
-        await actor.touch();
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      a = new CycleHop();
+      b = new CycleHop();
+      actor = await spawn(CycleHop);
+      await actor.touch();
     },
     tearDown: stop,
   };

@@ -105,15 +105,10 @@ export function largeValue(): Comparison {
     options: { sampleMs: 60, rounds: 15 },
     setUp: async () => {
       configure({ threads: THREADS });
-      try {
-        piscina = await startPiscina<Immutable<number[]>, number>('lengthOf', THREADS, value);
-        // Starts every pool thread and sends the value a first time: from here on its bytes are cached.
-        await sendCached(1);
-        await sendCached(1);
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      piscina = await startPiscina<Immutable<number[]>, number>('lengthOf', THREADS, value);
+      // Starts every pool thread and sends the value a first time: from here on its bytes are cached.
+      await sendCached(1);
+      await sendCached(1);
     },
     tearDown: async () => {
       await stop();

@@ -65,8 +65,7 @@ export async function measure(comparison: Comparison, overrides: Partial<Measure
   }
   for (const check of comparison.checks ?? []) caseIndex(comparison, check.case);
 
-  await comparison.setUp?.();
-  try {
+  return await betweenSetUpAndTearDown(comparison, async () => {
     const iterations = await calibrate(cases, options);
     const samples = cases.map((): number[] => []);
     const forward = cases.map((_, index) => index);
@@ -79,9 +78,29 @@ export async function measure(comparison: Comparison, overrides: Partial<Measure
     }
     const summary = summarize(comparison, options, iterations, samples);
     return { ...summary, targets: [...summary.targets, ...(comparison.checks ?? []).map(evaluateCheck)] };
-  } finally {
-    await comparison.tearDown?.();
+  });
+}
+
+/**
+ * Runs `body` between the comparison's `setUp` and `tearDown`. `tearDown` runs even when `setUp`
+ * fails part-way, so a comparison stops whatever did start without a try of its own; then the
+ * first error is the one reported (a tearDown that checks the cases' results would only add noise).
+ */
+async function betweenSetUpAndTearDown<T>(comparison: Pick<Comparison, 'setUp' | 'tearDown'>, body: () => Promise<T>): Promise<T> {
+  let outcome: T;
+  try {
+    await comparison.setUp?.();
+    outcome = await body();
+  } catch (error) {
+    try {
+      await comparison.tearDown?.();
+    } catch {
+      // The first error is the one to report.
+    }
+    throw error;
   }
+  await comparison.tearDown?.();
+  return outcome;
 }
 
 /**
@@ -216,8 +235,7 @@ export async function measureLatency(comparison: LatencyComparison, overrides: P
   const { cases } = comparison;
   for (const target of comparison.targets ?? []) latencyCaseIndex(comparison, target.case);
 
-  await comparison.setUp?.();
-  try {
+  return await betweenSetUpAndTearDown(comparison, async () => {
     const samples = cases.map((): number[] => []);
     const forward = cases.map((_, index) => index);
     const backward = [...forward].reverse();
@@ -228,9 +246,7 @@ export async function measureLatency(comparison: LatencyComparison, overrides: P
       }
     }
     return summarizeLatency(comparison, options, samples);
-  } finally {
-    await comparison.tearDown?.();
-  }
+  });
 }
 
 /**

@@ -92,14 +92,9 @@ export function pipelinedCalls(): Comparison {
     options: { sampleMs: 40, rounds: 15 },
     setUp: async () => {
       unpin = pinToOneCpu();
-      try {
-        [echo, comlink, piscina, counter] = await Promise.all([EchoWorker.start(), ComlinkAnchor.start(), startPiscina<number, number>('increment', THREADS, 0), spawn(BenchCounter)]);
-        const actor = counter;
-        await Promise.all(Array.from({ length: BATCH }, () => actor.increment()));
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      [echo, comlink, piscina, counter] = await Promise.all([EchoWorker.start(), ComlinkAnchor.start(), startPiscina<number, number>('increment', THREADS, 0), spawn(BenchCounter)]);
+      const actor = counter;
+      await Promise.all(Array.from({ length: BATCH }, () => actor.increment()));
     },
     tearDown: async () => {
       await stop();

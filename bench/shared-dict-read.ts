@@ -143,19 +143,14 @@ export function sharedDictRead(): Comparison {
     ],
     options: { sampleMs: 100, rounds: 10, warmupMs: 500 },
     setUp: async () => {
-      try {
-        // A pool thread for each reader; the monitor is an actor, on a thread of its own.
-        configure({ threads: READERS });
-        store = await spawn(MapStore);
-        await store.fill(KEYS);
-        // Starts every pool thread (and loads this module there) before anything is measured.
-        await branch((children) => {
-          for (let index = 0; index < READERS; index++) children.add(readDict, dict, 0, KEYS);
-        });
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      // A pool thread for each reader; the monitor is an actor, on a thread of its own.
+      configure({ threads: READERS });
+      store = await spawn(MapStore);
+      await store.fill(KEYS);
+      // Starts every pool thread (and loads this module there) before anything is measured.
+      await branch((children) => {
+        for (let index = 0; index < READERS; index++) children.add(readDict, dict, 0, KEYS);
+      });
     },
     tearDown: async () => {
       await stop();

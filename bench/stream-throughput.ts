@@ -93,15 +93,10 @@ export function streamThroughput(): Comparison {
     options: { sampleMs: 40, rounds: 15 },
     setUp: async () => {
       unpin = pinToOneCpu();
-      try {
-        [worker, source] = await Promise.all([NumberStreamWorker.start(), spawn(NumberSource)]);
-        const actor = source;
-        await actor.ready();
-        for (let i = 0; i < 5; i++) count(ITEMS, await sumOf(actor.numbers(ITEMS)));
-      } catch (error) {
-        await stop();
-        throw error;
-      }
+      [worker, source] = await Promise.all([NumberStreamWorker.start(), spawn(NumberSource)]);
+      const actor = source;
+      await actor.ready();
+      for (let i = 0; i < 5; i++) count(ITEMS, await sumOf(actor.numbers(ITEMS)));
     },
     tearDown: async () => {
       await stop();

@@ -43,14 +43,14 @@ export interface LockHandle {
 export function adoptCore(handle: object, core: object, permits: number, shape: 'lock' | 'semaphore'): void {
   const label = endpointOf(core)?.label ?? (shape === 'lock' ? 'Lock' : 'Semaphore');
   if (shape === 'semaphore') Object.defineProperty(handle, 'permits', { value: permits, enumerable: true });
-  lockHandles().add(handle, { core: core as PermitCore, permits, shape, label });
+  lockHandles().set(handle, { core: core as PermitCore, permits, shape, label });
   knownObjects().addSelfProtecting(handle);
   Object.freeze(handle);
 }
 
 /** The core behind a handle of this thread, if `handle` is one. */
 export function findHandle(handle: object): LockHandle | undefined {
-  return lockHandles().find(handle);
+  return lockHandles().get(handle);
 }
 
 /**
@@ -90,19 +90,7 @@ export async function runHolding<R>(handle: object, count: number, options: Lock
 }
 
 /** The core (a monitor reference) behind each lock and semaphore handle on this thread. */
-class LockHandles {
-  readonly #handles = new WeakMap<object, LockHandle>();
-
-  add(handle: object, entry: LockHandle): void {
-    this.#handles.set(handle, entry);
-  }
-
-  find(handle: object): LockHandle | undefined {
-    return this.#handles.get(handle);
-  }
-}
-
-const lockHandles = slot('lock handles', () => new LockHandles());
+const lockHandles = slot('lock handles', () => new WeakMap<object, LockHandle>());
 
 /** Runs a wait under the given token instead of the ambient one. */
 function underToken<R>(token: CancellationToken | undefined, wait: () => Promise<R>): Promise<R> {
