@@ -10,6 +10,9 @@ const project = (displayName, tsconfig, extraSetupFiles = []) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // The specs mostly wait on threads and subprocesses; jest's default (one fewer than the cores)
+  // would run them one file at a time on a two-core machine.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),
   projects: [
     project('standard', 'tsconfig.json'),
     project('legacy', 'tsconfig.legacy.json'),

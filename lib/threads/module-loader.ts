@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compileFunction, constants as vmConstants } from 'node:vm';
 import { isMainThread } from 'node:worker_threads';
 import { DefinitionError } from '../errors/definition-error';
 import { thisThread } from '../runtime';
@@ -76,6 +77,9 @@ function isOwnBuild(): boolean {
  * the worker entry beside this file. In a user's bundle it is missing, which {@link workerScript} reports.
  */
 export const WORKER_ENTRY = ONE_FILE && isOwnBuild() ? __filename : join(__dirname, `worker-entry${extname(__filename)}`);
+
+/** Whether workers start on this very file, safethread's one-file build (which a code cache can then serve, see code-cache.ts). */
+export const WORKERS_START_ON_LIBRARY = WORKER_ENTRY === __filename;
 
 /** safethread's own `lib/` folder (source, compiled, or holding the one-file build), with a trailing separator. */
 const LIB_DIR = (ONE_FILE ? __dirname : dirname(__dirname)) + sep;
@@ -187,8 +191,38 @@ function isAsyncModule(error: unknown): boolean {
   return code === 'ERR_REQUIRE_ASYNC_MODULE' || code === 'ERR_REQUIRE_ESM';
 }
 
-/** A real dynamic import: compiled to CommonJS, `import()` would become `require()`. */
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+/**
+ * A real dynamic import: compiled to CommonJS, `import()` would become `require()`. On a worker
+ * started from the code cache (code-cache.ts), this file is code that `vm.Script` compiled from
+ * cached data, which Node 20 leaves without a loader for `import()`; there, the import goes through
+ * a function compiled apart for it, with the main context's loader.
+ */
+async function importModule(specifier: string): Promise<unknown> {
+  try {
+    return await plainImport(specifier);
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING') throw error;
+    return importThroughMainLoader(specifier);
+  }
+}
+
+const plainImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+function importThroughMainLoader(specifier: string): Promise<unknown> {
+  const load = compileFunction('return import(specifier)', ['specifier'], {
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  }) as (specifier: string) => Promise<unknown>;
+  // Node calls that loader experimental, once, as the import starts: a warning about safethread's insides, not the user's code.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (!String(warning).includes('USE_MAIN_CONTEXT_DEFAULT_LOADER')) (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return load(specifier);
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
 
 /** Registers a TypeScript loader first when the file needs one and this thread has none. */
 function prepareToLoad(file: string): void {

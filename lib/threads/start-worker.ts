@@ -1,7 +1,8 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { tracksWaits } from '../deadlock/wait-tracking';
 import { liveMonitors } from '../monitor/live-monitors';
-import { WORKER_ENTRY, workerScript } from './module-loader';
+import { codeCacheFile, codeCacheStart } from './code-cache';
+import { WORKER_ENTRY, WORKERS_START_ON_LIBRARY, workerScript, type WorkerScript } from './module-loader';
 import { configuration } from './pool-options';
 import type { WorkerStart } from './protocol';
 import { mainThreadLoader, preferredLoader } from './typescript-loader';
@@ -13,14 +14,14 @@ import { mainThreadLoader, preferredLoader } from './typescript-loader';
  * main thread's TypeScript loader in case it did not come along.
  */
 export function startWorker(name: string, resourceLimits: ResourceLimits | undefined): Worker {
-  const script = workerScript(WORKER_ENTRY);
+  const execArgv = configuration().options.execArgv;
+  const script = entryScript(execArgv ?? process.execArgv);
   const start: WorkerStart = {
     name,
     deadlockDetection: tracksWaits(),
     monitorIds: liveMonitors().ids,
     typescriptLoader: preferredLoader() ?? mainThreadLoader(),
   };
-  const execArgv = configuration().options.execArgv;
   return new Worker(script.filename, {
     eval: script.eval,
     workerData: start,
@@ -28,6 +29,12 @@ export function startWorker(name: string, resourceLimits: ResourceLimits | undef
     ...(execArgv === undefined ? {} : { execArgv: [...execArgv] }),
     ...(start.typescriptLoader === 'ts-node' ? { env: typeCheckedOnce() } : {}),
   });
+}
+
+/** The worker's script: safethread's one file through its code cache where it has one, else as module-loader.ts says. */
+function entryScript(execArgv: readonly string[]): WorkerScript {
+  const cacheFile = WORKERS_START_ON_LIBRARY ? codeCacheFile(WORKER_ENTRY, execArgv) : undefined;
+  return cacheFile === undefined ? workerScript(WORKER_ENTRY) : codeCacheStart(WORKER_ENTRY, cacheFile);
 }
 
 /**

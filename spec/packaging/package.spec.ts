@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 import { decoratorMode } from '../helpers/decorator-mode';
@@ -248,6 +248,114 @@ describeSubprocesses('the npm package', () => {
       expect(report.stream).toBe('children.results() or a stream monitor method needs rxjs, which is not installed; npm install rxjs');
       // Stack traces point at the shipped TypeScript sources (through the source maps).
       expect(report.token.stack).toContain(join(app, 'node_modules/safethread/lib/rxjs/observable-bridge.ts:'));
+    });
+  });
+
+  /**
+   * Workers start from a V8 code cache of the one file (lib/threads/code-cache.ts): the first worker
+   * of an installation saves it under the application's node_modules/.cache/safethread, and later
+   * workers compile from it. It must change nothing a program sees: the same results, the same one
+   * instance of safethread on a worker, `import()` of an ES module task that only `import()` loads
+   * (top-level await), and nothing on stderr.
+   */
+  describe('installed, with workers started from a code cache', () => {
+    let app = '';
+    let cacheFolder = '';
+    let library = '';
+
+    beforeAll(() => {
+      app = join(temp, 'cached-app');
+      makeApplication(app, unpacked, Object.keys(readPackageJson(unpacked).dependencies ?? {}));
+      cacheFolder = join(app, 'node_modules/.cache/safethread');
+      library = join(app, 'node_modules/safethread/dist/lib/index.js');
+      writeFileSync(
+        join(app, 'tasks.mjs'),
+        `import { task } from 'safethread';
+        // Top-level await: a worker can only load this module with import().
+        await Promise.resolve();
+        export const double = task(function double(n) { return n * 2; });
+        `,
+      );
+      writeFileSync(
+        join(app, 'main.mjs'),
+        `import { branch, shutdown, CancellationSource } from 'safethread';
+        import { double } from './tasks.mjs';
+        const token = new CancellationSource().token;
+        const results = await branch((children) => {
+          children.add(double, 21);
+          children.add((t) => {
+            const safethread = require('safethread');
+            return t instanceof safethread.CancellationToken && require.cache[require.resolve('safethread')].exports === safethread;
+          }, token);
+        });
+        console.log(JSON.stringify(results));
+        await shutdown();
+        `,
+      );
+    });
+
+    const runMain = (environment: NodeJS.ProcessEnv = {}): Run => {
+      const result = spawnSync(process.execPath, ['main.mjs'], {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: subprocessTimeoutMs,
+        env: { ...cleanEnvironment(), ...environment },
+      });
+      return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+    };
+    const expectResults = (result: Run): void => {
+      expect({ status: result.status, signal: result.signal, stderr: result.stderr, stdout: result.stdout.trim() }).toEqual({
+        status: 0,
+        signal: null,
+        stderr: '',
+        stdout: '[42,true]',
+      });
+    };
+    const cacheFiles = (): string[] => (existsSync(cacheFolder) ? readdirSync(cacheFolder) : []);
+
+    it('saves the cache with the first worker, for this Node and this very file', () => {
+      rmSync(cacheFolder, { recursive: true, force: true });
+      expectResults(runMain());
+      const files = cacheFiles();
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(new RegExp(`^index\\.js-${process.version.replace(/\./g, '\\.')}-${process.arch}-\\d+-\\d+-\\d+-\\d+\\.v8-cache$`));
+    });
+
+    it('starts later workers from it, with the same results, and leaves it as it is (V8 took it)', () => {
+      if (cacheFiles().length === 0) expectResults(runMain());
+      const [file] = cacheFiles() as [string];
+      const saved = readFileSync(join(cacheFolder, file));
+      const savedAt = statSync(join(cacheFolder, file)).mtimeMs;
+      expectResults(runMain());
+      // A cache V8 rejected would have been saved again.
+      expect(cacheFiles()).toEqual([file]);
+      expect(statSync(join(cacheFolder, file)).mtimeMs).toBe(savedAt);
+      expect(readFileSync(join(cacheFolder, file)).equals(saved)).toBe(true);
+    });
+
+    it('replaces a cache V8 cannot use', () => {
+      if (cacheFiles().length === 0) expectResults(runMain());
+      const [file] = cacheFiles() as [string];
+      writeFileSync(join(cacheFolder, file), 'not a code cache');
+      expectResults(runMain());
+      expect(cacheFiles()).toEqual([file]);
+      expect(readFileSync(join(cacheFolder, file), 'utf8')).not.toBe('not a code cache');
+    });
+
+    it('never uses the cache of the file as it was before a change, and removes it', () => {
+      if (cacheFiles().length === 0) expectResults(runMain());
+      const [before] = cacheFiles() as [string];
+      appendFileSync(library, '\n// changed\n');
+      expectResults(runMain());
+      const after = cacheFiles();
+      expect(after).toHaveLength(1);
+      expect(after[0]).not.toBe(before);
+    });
+
+    it('is neither read nor saved with SAFETHREAD_CODE_CACHE=off', () => {
+      rmSync(cacheFolder, { recursive: true, force: true });
+      expectResults(runMain({ SAFETHREAD_CODE_CACHE: 'off' }));
+      expect(existsSync(cacheFolder)).toBe(false);
     });
   });
 

@@ -24,6 +24,7 @@ import {
   stubborn,
   throwAtTopLevel,
 } from '../fixtures/tasks';
+import { decoratorMode } from '../helpers/decorator-mode';
 
 // Workers load TypeScript themselves under jest; the first start of each thread takes a moment.
 jest.setTimeout(30_000);
@@ -190,13 +191,15 @@ describe('branch', () => {
     expect(results).toEqual([undefined, 'found']);
   });
 
-  it('lets a program that used branch exit by itself', () => {
+  // A subprocess compiles with the repository's own settings whatever this project's are: once is enough.
+  // Its guard is generous: ts-node compiles the library's sources on the main thread and again on a worker.
+  (decoratorMode === 'standard' ? it : it.skip)('lets a program that used branch exit by itself', () => {
     const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '../fixtures/exits-by-itself.ts')], {
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: 60_000,
     });
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe('[9,16]');
     expect(run.status).toBe(0);
-  });
+  }, 90_000);
 });
