@@ -41,13 +41,19 @@ export class CancellationToken {
   #reason: { readonly value: unknown } | undefined;
   #controller: AbortController | undefined;
 
-  /** @internal Tokens come from a {@link CancellationSource}, or `none`, `fromSignal`, `fromObservable`. */
-  constructor(memory: Int32Array | undefined, id: string, local: boolean, ancestors: readonly Int32Array[] = []) {
+  // Private, so that the published declarations say so: tokens come from a CancellationSource (or
+  // `none`, `fromSignal`, `fromObservable`), and the library makes them through `make`.
+  private constructor(memory: Int32Array | undefined, id: string, local: boolean, ancestors: readonly Int32Array[] = []) {
     this.#memory = memory;
     this.#ancestors = ancestors;
     this.#id = id;
     this.#local = local;
     knownObjects().addSelfProtecting(this);
+  }
+
+  /** @internal A token over `memory` (undefined: never cancelled), whose source is this thread when `local`. */
+  static make(memory: Int32Array | undefined, id: string, local: boolean, ancestors: readonly Int32Array[] = []): CancellationToken {
+    return new CancellationToken(memory, id, local, ancestors);
   }
 
   /** A token that is never cancelled: what `currentToken()` gives outside any branch, task or call. */
@@ -252,7 +258,7 @@ class KnownTokens {
   }
 
   none(): CancellationToken {
-    return (this.#none ??= new CancellationToken(undefined, 'none', true));
+    return (this.#none ??= CancellationToken.make(undefined, 'none', true));
   }
 }
 
@@ -272,7 +278,7 @@ const WATCH_RENEWAL_MS = 1000;
  */
 export function ownToken(ancestors: readonly Int32Array[] = []): { readonly token: CancellationToken; cancel(reason: unknown): void } {
   const memory = allocateTokenMemory();
-  const token = new CancellationToken(memory, knownTokens().newId(), true, ancestors);
+  const token = CancellationToken.make(memory, knownTokens().newId(), true, ancestors);
   knownTokens().remember(token);
   return {
     token,
@@ -302,7 +308,7 @@ function reviveToken(marker: TokenMarker): CancellationToken {
   const known = knownTokens().find(marker.id);
   if (known !== undefined) return known;
   const ancestors = marker.ancestors.map(mapTokenMemory);
-  const token = new CancellationToken(mapTokenMemory(marker.memory), marker.id, false, ancestors);
+  const token = CancellationToken.make(mapTokenMemory(marker.memory), marker.id, false, ancestors);
   knownTokens().remember(token);
   return token;
 }

@@ -23,8 +23,8 @@ export type { MonitorState, TurnState, QueuedCallState } from '../threads/wire-t
  * ```
  */
 export class MonitorDump {
-  /** @internal Dumps come from {@link dumpMonitors}. */
-  constructor(
+  // Private, so that the published declarations say so: dumps come from dumpMonitors(), which makes them through `of`.
+  private constructor(
     /** Every live monitor, thread by thread. */
     readonly monitors: readonly MonitorState[],
     /** Threads that did not answer within the time limit (busy in synchronous code): their monitors are missing. */
@@ -36,6 +36,11 @@ export class MonitorDump {
     readonly abandoned: readonly string[] = [],
   ) {
     Object.freeze(this);
+  }
+
+  /** @internal What {@link dumpMonitors} gives. */
+  static of(monitors: readonly MonitorState[], silentThreads: readonly string[], abandoned: readonly string[]): MonitorDump {
+    return new MonitorDump(monitors, silentThreads, abandoned);
   }
 
   /** The dump as text, one paragraph per monitor, like a thread dump. */
@@ -82,7 +87,7 @@ const ANSWER_WITHIN_MS = 1000;
 export async function dumpMonitors(): Promise<MonitorDump> {
   const here = describeMonitors();
   const abandoned = lingeringWork().describe();
-  if (thisThread().id !== 0 || !transportStarted()) return new MonitorDump(here, [], abandoned);
+  if (thisThread().id !== 0 || !transportStarted()) return MonitorDump.of(here, [], abandoned);
   const links = router();
   const answers = await Promise.all(
     links.threads().map(
@@ -105,7 +110,7 @@ export async function dumpMonitors(): Promise<MonitorDump> {
   );
   const monitors = [...here, ...answers.flatMap((answer) => answer.monitors ?? [])];
   const silent = answers.filter((answer) => answer.monitors === undefined).map((answer) => `thread ${answer.thread}`);
-  return new MonitorDump(monitors, silent, abandoned);
+  return MonitorDump.of(monitors, silent, abandoned);
 }
 
 /** Main thread: a worker answered a `dumpMonitors()` request. */

@@ -164,7 +164,7 @@ describe('linked tokens across threads', () => {
     // A token as another thread revives it: its own memory, and its ancestors' (middle, then root).
     const own = new Int32Array(new SharedArrayBuffer(1032));
     const { memory: middleMemory, ancestors } = middle.token.shared;
-    const revived = new CancellationToken(own, 'elsewhere:1', false, [middleMemory as Int32Array, ...ancestors]);
+    const revived = CancellationToken.make(own, 'elsewhere:1', false, [middleMemory as Int32Array, ...ancestors]);
     expect(revived.cancelled).toBe(false);
     root.cancel('from the top');
     expect(revived.cancelled).toBe(true); // no event-loop turn in between

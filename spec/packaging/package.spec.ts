@@ -402,8 +402,8 @@ import {
   Monitor, monitorMethod, shareable, freeze, isShareable, assertShareable, transfer, branch, task, configure, shutdown,
   spawn, close, CancellationSource, CancellationToken, currentToken, sleep, Channel, dumpMonitors, monitorEvents,
   DefinitionError, ShareabilityError, CancelledError, TimeoutError, DeadlockError, BranchError, ThreadCrashError,
-  MonitorClosedError, MonitorAccessError, ChannelClosedError,
-  type Immutable, type Shareable, type ErrorCode, type MonitorEvent, type ChildResult, type MonitorDump,
+  MonitorClosedError, MonitorAccessError, ChannelClosedError, MonitorDump,
+  type Immutable, type Shareable, type ErrorCode, type MonitorEvent, type ChildResult,
 } from 'safethread';
 import { type Observable, takeUntil, timer } from 'rxjs';
 
@@ -491,6 +491,10 @@ export async function main(): Promise<void> {
   console.log(token.shared);
   // @ts-expect-error internal: how a channel arrives on another thread
   console.log(Channel.revive);
+  // @ts-expect-error tokens come from a CancellationSource: the constructor is not public
+  console.log(new CancellationToken());
+  // @ts-expect-error dumps come from dumpMonitors(): the constructor is not public
+  console.log(new MonitorDump([], [], []));
   source.cancel('done');
   await shutdown();
 }
