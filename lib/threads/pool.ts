@@ -316,7 +316,9 @@ function withdraw(record: JobRecord): boolean {
   const thread = record.thread as PoolThread | undefined;
   if (thread === undefined || record.claim < 0) return false;
   const ticket = claimTicket(record.id);
-  return Atomics.compareExchange(thread.claims, record.claim, ticket, 0) === ticket;
+  if (Atomics.compareExchange(thread.claims, record.claim, ticket, 0) !== ticket) return false;
+  router().withdrawJob(thread.threadId, record.id);
+  return true;
 }
 
 function firstOf<T>(set: ReadonlySet<T>): T | undefined {

@@ -100,6 +100,19 @@ export class Router implements Transport {
     return this.#links.has(threadId);
   }
 
+  /**
+   * The pool took back a child it had sent ahead to `threadId` before the thread claimed it: the
+   * thread never runs it, so it has nothing to say of it, and the id is not kept for good.
+   */
+  withdrawJob(threadId: number, id: number): void {
+    this.#links.get(threadId)?.jobs.delete(id);
+  }
+
+  /** How many of the pool's children a thread may still speak for (tests). */
+  jobCount(threadId: number): number {
+    return this.#links.get(threadId)?.jobs.size ?? 0;
+  }
+
   /** Holds a worker referenced while something waits on it; release with -1. */
   hold(threadId: number, delta: 1 | -1): void {
     const link = this.#links.get(threadId);

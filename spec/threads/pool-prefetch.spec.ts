@@ -1,4 +1,5 @@
 import { branch, CancelledError, Channel, configure, shutdown } from '../../lib';
+import { router } from '../../lib/threads/transport';
 import { holdUntilReleased, ignoreCancellation, increment, markRan, nestedSum, putThenClose, RAN, RELEASED, STARTED, sumAll } from '../fixtures/pool-tasks';
 import { decoratorMode } from '../helpers/decorator-mode';
 import { warmPool } from '../helpers/warm-pool';
@@ -101,6 +102,10 @@ describe('children sent ahead', () => {
       children.add(putThenClose, channel, 10);
     });
     expect(sums).toEqual([55, 10]);
+    // The second was sent ahead, then taken back when the first began to wait: the thread it was
+    // taken from never runs it, and the main thread keeps no record of it there.
+    const threads = router().threads();
+    expect(threads.map((thread) => router().jobCount(thread))).toEqual(threads.map(() => 0));
   });
 
   it('do not wait behind a child that waits for its own children', async () => {

@@ -57,6 +57,16 @@ describe('the router takes from a worker only what is that worker’s to send', 
     expect(received.map((message) => message.kind)).toEqual([MessageKind.JobBlocked, MessageKind.JobBlocked, MessageKind.TaskSettled]);
   });
 
+  it('nothing about a child the pool took back from that thread before it started there', () => {
+    const { router, received, post } = routerWithWorker();
+    router.send(THREAD, { kind: MessageKind.RunTask, id: 6, spec: { kind: 'inline', source: '() => 1', name: 'one' }, args: [], token: { plain: null } });
+    expect(router.jobCount(THREAD)).toBe(1);
+    router.withdrawJob(THREAD, 6);
+    expect(router.jobCount(THREAD)).toBe(0);
+    post({ kind: MessageKind.JobBlocked, job: 6, delta: 1 });
+    expect(received).toEqual([]);
+  });
+
   it('a monitors-dumped message only as the one answer to a dump request sent to that thread', () => {
     const { router, received, post } = routerWithWorker();
     post({ kind: MessageKind.MonitorsDumped, requestId: 3, monitors: [] });
