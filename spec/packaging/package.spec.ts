@@ -352,6 +352,18 @@ describeSubprocesses('the npm package', () => {
       expect(after[0]).not.toBe(before);
     });
 
+    it('changes nothing where it cannot be saved: workers compile the file as before', () => {
+      rmSync(join(app, 'node_modules/.cache'), { recursive: true, force: true });
+      // A file where the cache folder would go: no folder can be made there (as in a read-only install).
+      writeFileSync(join(app, 'node_modules/.cache'), 'not a folder');
+      try {
+        expectResults(runMain());
+        expectResults(runMain());
+      } finally {
+        rmSync(join(app, 'node_modules/.cache'), { force: true });
+      }
+    });
+
     it('is neither read nor saved with SAFETHREAD_CODE_CACHE=off', () => {
       rmSync(cacheFolder, { recursive: true, force: true });
       expectResults(runMain({ SAFETHREAD_CODE_CACHE: 'off' }));
