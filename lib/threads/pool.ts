@@ -3,12 +3,13 @@ import { availableParallelism } from 'node:os';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { CancelledError } from '../errors/cancelled-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
+import { giveBackUnread } from '../monitor/undelivered-markers';
 import { CLAIM_WORDS, claimTicket } from './children-ahead';
 import type { ChildJob, ChildRunner } from './child-runner';
 import type { PoolOptions } from './configure';
 import { NEW_THREAD, PlacedChild, PlacedThread, Placement } from './placement';
 import { settleOutcome } from './outcome';
-import { MessageKind, type Outcome, type RunTaskMessage, type TaskSettledMessage } from './protocol';
+import { MessageKind, type Encoded, type Outcome, type RunTaskMessage, type TaskSettledMessage } from './protocol';
 import { encode, encodeAll } from './serialize';
 import { startWorker } from './start-worker';
 import { router } from './transport';
@@ -63,6 +64,8 @@ class JobRecord extends PlacedChild {
   stopWatching: () => void = () => {};
   /** The claim word it was sent ahead with; -1 when it was not. */
   claim = -1;
+  /** Its arguments as last sent: what to give back if it is taken back unread (monitor/undelivered-markers.ts). */
+  sentArgs: readonly Encoded[] = [];
 
   constructor(
     readonly id: number,
@@ -190,6 +193,7 @@ export class ThreadPool implements ChildRunner {
     try {
       const transfer: TransferListItem[] = [];
       const args = encodeAll(record.job.args, transfer);
+      record.sentArgs = args;
       const token = encode(record.job.token, transfer);
       if (after !== undefined) record.claim = thread.reserveClaim(record.id);
       const ahead = after === undefined ? undefined : { after: (after as JobRecord).id, claim: record.claim };
@@ -318,6 +322,9 @@ function withdraw(record: JobRecord): boolean {
   const ticket = claimTicket(record.id);
   if (Atomics.compareExchange(thread.claims, record.claim, ticket, 0) !== ticket) return false;
   router().withdrawJob(thread.threadId, record.id);
+  // Its thread never read its arguments: the references they carried count at their owners no more.
+  giveBackUnread(record.sentArgs);
+  record.sentArgs = [];
   return true;
 }
 

@@ -1,6 +1,10 @@
 import { branch, CancelledError, Channel, configure, shutdown } from '../../lib';
+import { exportTable } from '../../lib/monitor/export-table';
+import type { LocalMonitor } from '../../lib/monitor/local-monitor';
+import { endpointOf } from '../../lib/monitor/reference';
 import { router } from '../../lib/threads/transport';
-import { holdUntilReleased, ignoreCancellation, increment, markRan, nestedSum, putThenClose, RAN, RELEASED, STARTED, sumAll } from '../fixtures/pool-tasks';
+import { holdUntilReleased, ignoreCancellation, increment, markRan, nestedSum, putThenClose, putThenCloseHolding, RAN, RELEASED, STARTED, sumAll } from '../fixtures/pool-tasks';
+import { Tally } from '../fixtures/monitors';
 import { decoratorMode } from '../helpers/decorator-mode';
 import { warmPool } from '../helpers/warm-pool';
 
@@ -106,6 +110,23 @@ describe('children sent ahead', () => {
     // taken from never runs it, and the main thread keeps no record of it there.
     const threads = router().threads();
     expect(threads.map((thread) => router().jobCount(thread))).toEqual(threads.map(() => 0));
+  });
+
+  it('give back the references they carried when taken back, so that their monitor can be released', async () => {
+    await warmPool(1);
+    const tally = new Tally(0);
+    const id = (endpointOf(tally) as LocalMonitor).id;
+    const channel = new Channel<number>(1);
+    const sums = await branch((children) => {
+      children.add(sumAll, channel);
+      // Sent ahead behind the first, taken back when the first waits, and sent again elsewhere.
+      children.add(putThenCloseHolding, channel, 10, tally);
+    });
+    expect(sums).toEqual([55, 10]);
+    // Once the threads that revived a reference are gone, none is out: the marker of the first
+    // send, which no thread read, counts no more.
+    await shutdown();
+    expect(exportTable().markersOut(id)).toBeUndefined();
   });
 
   it('do not wait behind a child that waits for its own children', async () => {
