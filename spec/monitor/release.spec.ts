@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { branch, close, configure, MonitorClosedError, shutdown, spawn } from '../../lib';
+import { branch, Channel, close, configure, MonitorClosedError, shutdown, spawn } from '../../lib';
 import { ExportTable, exportTable } from '../../lib/monitor/export-table';
 import type { LocalMonitor } from '../../lib/monitor/local-monitor';
 import '../../lib/monitor/exported-monitors';
@@ -9,6 +9,7 @@ import { decode, encode } from '../../lib/threads/serialize';
 import { router } from '../../lib/threads/transport';
 import { makeTally, Tally } from '../fixtures/monitors';
 import { Closable, Keeper, makeClosable } from '../fixtures/release';
+import { putThenCloseHolding, sumAll } from '../fixtures/pool-tasks';
 import { threadName } from '../fixtures/tasks';
 
 jest.setTimeout(30_000);
@@ -191,6 +192,36 @@ describe('threads that host monitors', () => {
       },
     );
     expect(freed).toBe(true);
+  });
+
+  it('are let go by a child taken back before it read the reference it carried: the owner retires when idle', async () => {
+    const gc = collector();
+    configure({ idleTimeoutMs: 200 });
+    try {
+      const owner = await (async () => {
+        const [tally] = await branch<Tally>((children) => void children.add(makeTally, 1));
+        const channel = new Channel<number>(1);
+        await branch((children) => {
+          children.add(sumAll, channel);
+          // Sent ahead behind the first, taken back when the first waits on the channel, sent again to another thread.
+          children.add(putThenCloseHolding, channel, 3, tally as Tally);
+        });
+        return (tally as Tally).thread();
+      })();
+      // Its holders let go (the reference here is collected, the threads that ran the children
+      // retire when idle): then nothing is out, unless the first send's marker still counted, and
+      // the owner, hosting nothing, retires too.
+      const retired = await until(
+        () => !router().has(owner),
+        async () => {
+          gc();
+          await pause(50);
+        },
+      );
+      expect(retired).toBe(true);
+    } finally {
+      configure({ idleTimeoutMs: 10_000 });
+    }
   });
 
   it('whose last export is closed on their own thread take children again, and retire when idle', async () => {
