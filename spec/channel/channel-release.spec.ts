@@ -1,9 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { branch, Channel, configure, shutdown } from '../../lib';
 import { remoteReferenceCount } from '../../lib/monitor/remote-monitor';
-import { router } from '../../lib/threads/transport';
 import { makeChannel, makeChannels, takeOneEach } from '../fixtures/channels';
+import { collector, retiresOnceCollected, withShortIdleTimeout } from '../helpers/thread-retirement';
 
 /**
  * Channels that cross threads are released like monitors: when every handle of a channel on
@@ -14,12 +12,6 @@ import { makeChannel, makeChannels, takeOneEach } from '../fixtures/channels';
 jest.setTimeout(60_000);
 beforeAll(() => configure({ threads: 1 }));
 afterAll(() => shutdown());
-
-/** The collector, for this thread only: jest runs without --expose-gc. */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,23 +37,12 @@ async function until(done: () => boolean, step: () => Promise<unknown>): Promise
 describe('a channel made in a child', () => {
   it('frees its thread once every handle of it is collected: it retires when idle like any pool thread', async () => {
     const gc = collector();
-    configure({ idleTimeoutMs: 200 });
-    try {
+    await withShortIdleTimeout(async () => {
       const owner = await channelMadeUsedAndDropped();
       // A thread that hosts a channel's core stays; once it hosts nothing, it retires when idle.
-      // (Whether the next child runs there is not the question: the thread that fell idle last gets it.)
-      const freed = await until(
-        () => !router().has(owner),
-        async () => {
-          gc();
-          await pause(20);
-        },
-      );
-      expect(freed).toBe(true);
+      expect(await retiresOnceCollected(owner, gc)).toBe(true);
       expect(remoteReferenceCount()).toBe(0);
-    } finally {
-      configure({ idleTimeoutMs: 10_000 });
-    }
+    });
   });
 
   it('keeps no reference here after 2,000 were made in children, used on two threads and dropped', async () => {

@@ -1,5 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { branch, Channel, close, configure, MonitorClosedError, shutdown, spawn } from '../../lib';
 import { ExportTable, exportTable } from '../../lib/monitor/export-table';
 import type { LocalMonitor } from '../../lib/monitor/local-monitor';
@@ -11,16 +9,11 @@ import { makeTally, Tally } from '../fixtures/monitors';
 import { Closable, Keeper, makeClosable } from '../fixtures/release';
 import { putThenCloseHolding, sumAll } from '../fixtures/pool-tasks';
 import { threadName } from '../fixtures/tasks';
+import { collector, retiresOnceCollected, withShortIdleTimeout } from '../helpers/thread-retirement';
 
 jest.setTimeout(30_000);
 beforeAll(() => configure({ threads: 1 }));
 afterAll(() => shutdown());
-
-/** The collector, for this thread only: jest runs without --expose-gc. */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -135,23 +128,13 @@ describe('markers of this thread', () => {
 describe('monitors returned from children', () => {
   it('free their thread once every reference to them is collected: it retires when idle like any pool thread', async () => {
     const gc = collector();
-    configure({ idleTimeoutMs: 200 });
-    try {
+    await withShortIdleTimeout(async () => {
       // The tally's own branch starts the worker: the worker's port must not keep that branch's results.
       const owner = await tallyMadeAndDropped();
-      // A thread that hosts a monitor stays; once it hosts nothing, it retires when idle. (Whether
-      // the next child runs there is not the question: the thread that fell idle last gets it.)
-      let retired = false;
-      for (let attempt = 0; attempt < 200 && !retired; attempt++) {
-        gc();
-        await pause(50);
-        retired = !router().has(owner);
-      }
-      expect(retired).toBe(true);
+      // A thread that hosts a monitor stays; once it hosts nothing, it retires when idle.
+      expect(await retiresOnceCollected(owner, gc)).toBe(true);
       expect(remoteReferenceCount()).toBe(0);
-    } finally {
-      configure({ idleTimeoutMs: 10_000 });
-    }
+    });
   });
 
   it('close there with close(ref): later calls reject with MonitorClosedError', async () => {
@@ -185,28 +168,17 @@ describe('threads that host monitors', () => {
 
   it('let go of the references a holder thread held when it ends: the owner retires when idle', async () => {
     const gc = collector();
-    configure({ idleTimeoutMs: 200 });
-    try {
+    await withShortIdleTimeout(async () => {
       const owner = await tallyKeptByAnActorThatEnded();
       // The owner hosts the tally until every reference is let go: the actor's must be let go for
       // it, as the actor never will. Then, hosting nothing, it retires when idle.
-      const freed = await until(
-        () => !router().has(owner),
-        async () => {
-          gc();
-          await pause(50);
-        },
-      );
-      expect(freed).toBe(true);
-    } finally {
-      configure({ idleTimeoutMs: 10_000 });
-    }
+      expect(await retiresOnceCollected(owner, gc)).toBe(true);
+    });
   });
 
   it('are let go by a child taken back before it read the reference it carried: the owner retires when idle', async () => {
     const gc = collector();
-    configure({ idleTimeoutMs: 200 });
-    try {
+    await withShortIdleTimeout(async () => {
       const owner = await (async () => {
         const [tally] = await branch<Tally>((children) => void children.add(makeTally, 1));
         const channel = new Channel<number>(1);
@@ -220,22 +192,12 @@ describe('threads that host monitors', () => {
       // Its holders let go (the reference here is collected, the threads that ran the children
       // retire when idle): then nothing is out, unless the first send's marker still counted, and
       // the owner, hosting nothing, retires too.
-      const retired = await until(
-        () => !router().has(owner),
-        async () => {
-          gc();
-          await pause(50);
-        },
-      );
-      expect(retired).toBe(true);
-    } finally {
-      configure({ idleTimeoutMs: 10_000 });
-    }
+      expect(await retiresOnceCollected(owner, gc)).toBe(true);
+    });
   });
 
   it('whose last export is closed on their own thread take children again, and retire when idle', async () => {
-    configure({ idleTimeoutMs: 200 });
-    try {
+    await withShortIdleTimeout(async () => {
       const [closable] = await branch<Closable>((children) => void children.add(makeClosable, 1));
       const owner = await (closable as Closable).thread();
       // The reference stays held here: only the close, on the owner's thread, ends the hosting.
@@ -253,8 +215,6 @@ describe('threads that host monitors', () => {
       // Idle now, it retires like any other pool thread.
       expect(await until(() => !router().has(owner))).toBe(true);
       expect(closable).toBeDefined();
-    } finally {
-      configure({ idleTimeoutMs: 10_000 });
-    }
+    });
   });
 });
