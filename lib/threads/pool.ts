@@ -64,7 +64,7 @@ class JobRecord extends PlacedChild {
   stopWatching: () => void = () => {};
   /** The claim word it was sent ahead with; -1 when it was not. */
   claim = -1;
-  /** Its arguments as last sent: what to give back if it is taken back unread (monitor/undelivered-markers.ts). */
+  /** Its arguments as last sent ahead: what to give back if it is taken back unread (monitor/undelivered-markers.ts). */
   sentArgs: readonly Encoded[] = [];
 
   constructor(
@@ -193,9 +193,10 @@ export class ThreadPool implements ChildRunner {
     try {
       const transfer: TransferListItem[] = [];
       const args = encodeAll(record.job.args, transfer);
-      record.sentArgs = args;
       const token = encode(record.job.token, transfer);
       if (after !== undefined) record.claim = thread.reserveClaim(record.id);
+      // Only a child sent ahead can be taken back unread: only its arguments may have to be given back.
+      record.sentArgs = after === undefined ? [] : args;
       const ahead = after === undefined ? undefined : { after: (after as JobRecord).id, claim: record.claim };
       const claims = thread.hasClaims ? undefined : (thread.claims.buffer as SharedArrayBuffer);
       const message: RunTaskMessage = { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token, ahead, claims };
