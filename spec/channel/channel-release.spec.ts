@@ -1,7 +1,7 @@
 import { branch, Channel, configure, shutdown } from '../../lib';
 import { remoteReferenceCount } from '../../lib/monitor/remote-monitor';
 import { makeChannel, makeChannels, takeOneEach } from '../fixtures/channels';
-import { collector, retiresOnceCollected, withShortIdleTimeout } from '../helpers/thread-retirement';
+import { collector, releaseOnceCollected, retirementOnceCollected, withShortIdleTimeout } from '../helpers/thread-retirement';
 
 /**
  * Channels that cross threads are released like monitors: when every handle of a channel on
@@ -13,8 +13,6 @@ jest.setTimeout(60_000);
 beforeAll(() => configure({ threads: 1 }));
 afterAll(() => shutdown());
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Makes a channel in a child, takes its value here, and drops it: only the child's thread id is left. */
 async function channelMadeUsedAndDropped(): Promise<number> {
   const [made] = await branch<readonly [Channel<number>, number]>((children) => void children.add(makeChannel, 41));
@@ -24,23 +22,13 @@ async function channelMadeUsedAndDropped(): Promise<number> {
   return owner;
 }
 
-/** Runs `step` until `done()` (10 s at most, a hang guard). */
-async function until(done: () => boolean, step: () => Promise<unknown>): Promise<boolean> {
-  const deadline = Date.now() + 10_000;
-  while (!done()) {
-    if (Date.now() > deadline) return false;
-    await step();
-  }
-  return true;
-}
-
 describe('a channel made in a child', () => {
   it('frees its thread once every handle of it is collected: it retires when idle like any pool thread', async () => {
     const gc = collector();
     await withShortIdleTimeout(async () => {
       const owner = await channelMadeUsedAndDropped();
       // A thread that hosts a channel's core stays; once it hosts nothing, it retires when idle.
-      expect(await retiresOnceCollected(owner, gc)).toBe(true);
+      expect(await retirementOnceCollected(owner, gc)).toBe('retired');
       expect(remoteReferenceCount()).toBe(0);
     });
   });
@@ -50,14 +38,7 @@ describe('a channel made in a child', () => {
     const before = remoteReferenceCount();
     // In a function of its own: a loop's variables in this async test's frame would keep the last round alive.
     await makeUseAndDropChannels(10, 200);
-    const released = await until(
-      () => remoteReferenceCount() === before,
-      async () => {
-        gc();
-        await pause(20);
-      },
-    );
-    expect(released).toBe(true);
+    expect(await releaseOnceCollected(before, gc)).toBe('released');
   });
 });
 

@@ -9,9 +9,9 @@ import { makeTally, Tally } from '../fixtures/monitors';
 import { Closable, Keeper, makeClosable } from '../fixtures/release';
 import { putThenCloseHolding, sumAll } from '../fixtures/pool-tasks';
 import { threadName } from '../fixtures/tasks';
-import { collector, retiresOnceCollected, withShortIdleTimeout } from '../helpers/thread-retirement';
+import { collector, retirementOnceCollected, withShortIdleTimeout } from '../helpers/thread-retirement';
 
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 beforeAll(() => configure({ threads: 1 }));
 afterAll(() => shutdown());
 
@@ -132,7 +132,7 @@ describe('monitors returned from children', () => {
       // The tally's own branch starts the worker: the worker's port must not keep that branch's results.
       const owner = await tallyMadeAndDropped();
       // A thread that hosts a monitor stays; once it hosts nothing, it retires when idle.
-      expect(await retiresOnceCollected(owner, gc)).toBe(true);
+      expect(await retirementOnceCollected(owner, gc)).toBe('retired');
       expect(remoteReferenceCount()).toBe(0);
     });
   });
@@ -172,7 +172,7 @@ describe('threads that host monitors', () => {
       const owner = await tallyKeptByAnActorThatEnded();
       // The owner hosts the tally until every reference is let go: the actor's must be let go for
       // it, as the actor never will. Then, hosting nothing, it retires when idle.
-      expect(await retiresOnceCollected(owner, gc)).toBe(true);
+      expect(await retirementOnceCollected(owner, gc)).toBe('retired');
     });
   });
 
@@ -192,7 +192,7 @@ describe('threads that host monitors', () => {
       // Its holders let go (the reference here is collected, the threads that ran the children
       // retire when idle): then nothing is out, unless the first send's marker still counted, and
       // the owner, hosting nothing, retires too.
-      expect(await retiresOnceCollected(owner, gc)).toBe(true);
+      expect(await retirementOnceCollected(owner, gc)).toBe('retired');
     });
   });
 
