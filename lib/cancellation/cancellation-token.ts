@@ -294,16 +294,18 @@ export function ownToken(ancestors: readonly Int32Array[] = []): { readonly toke
 // A token crosses threads as its shared memory, which every thread maps.
 codecs().register({
   kind: 'token',
-  encode(value) {
-    if (!(value instanceof CancellationToken)) return undefined;
-    const { memory, id, ancestors } = value.shared;
-    return { kind: 'token', id, memory: memory === undefined ? undefined : shareTokenMemory(memory), ancestors: ancestors.map(shareTokenMemory) };
-  },
-  decode: reviveToken,
+  encode: (value) => (value instanceof CancellationToken ? tokenMarker(value) : undefined),
+  decode: tokenFromMarker,
 });
 
-/** The token for a marker that arrived: one object per token on each thread, over the same shared memory. */
-function reviveToken(marker: TokenMarker): CancellationToken {
+/** @internal A token as it travels: its slot of shared memory and its ancestors'. */
+export function tokenMarker(token: CancellationToken): TokenMarker {
+  const { memory, id, ancestors } = token.shared;
+  return { kind: 'token', id, memory: memory === undefined ? undefined : shareTokenMemory(memory), ancestors: ancestors.map(shareTokenMemory) };
+}
+
+/** @internal The token for a marker that arrived: one object per token on each thread, over the same shared memory. */
+export function tokenFromMarker(marker: TokenMarker): CancellationToken {
   if (marker.memory === undefined) return CancellationToken.none;
   const known = knownTokens().find(marker.id);
   if (known !== undefined) return known;

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { availableParallelism } from 'node:os';
 import type { TransferListItem, Worker } from 'node:worker_threads';
+import { tokenMarker } from '../cancellation/cancellation-token';
 import { CancelledError } from '../errors/cancelled-error';
 import { ThreadCrashError } from '../errors/thread-crash-error';
 import { giveBackUnread } from '../monitor/undelivered-markers';
@@ -10,8 +11,9 @@ import type { PoolOptions } from './configure';
 import { NEW_THREAD, PlacedChild, PlacedThread, Placement } from './placement';
 import { settleOutcome } from './outcome';
 import { MessageKind, type Encoded, type Outcome, type RunTaskMessage, type TaskSettledMessage } from './protocol';
-import { encode, encodeAll } from './serialize';
+import { encodeAll } from './serialize';
 import { startWorker } from './start-worker';
+import { SentTasks } from './task-numbers';
 import { router } from './transport';
 
 /**
@@ -33,6 +35,8 @@ class PoolThread extends PlacedThread {
    */
   hasClaims = false;
   #nextClaim = 0;
+  /** The tasks it was sent in full, which its later children name by number. */
+  readonly tasks = new SentTasks();
 
   /** Kept from the start: `worker.threadId` reads -1 once the thread has exited, when it is needed most. */
   readonly threadId: number;
@@ -193,13 +197,12 @@ export class ThreadPool implements ChildRunner {
     try {
       const transfer: TransferListItem[] = [];
       const args = encodeAll(record.job.args, transfer);
-      const token = encode(record.job.token, transfer);
       if (after !== undefined) record.claim = thread.reserveClaim(record.id);
       // Only a child sent ahead can be taken back unread: only its arguments may have to be given back.
       record.sentArgs = after === undefined ? [] : args;
       const ahead = after === undefined ? undefined : { after: (after as JobRecord).id, claim: record.claim };
       const claims = thread.hasClaims ? undefined : (thread.claims.buffer as SharedArrayBuffer);
-      const message: RunTaskMessage = { kind: MessageKind.RunTask, id: record.id, spec: record.job.spec, args, token, ahead, claims };
+      const message: RunTaskMessage = { kind: MessageKind.RunTask, id: record.id, ...thread.tasks.describe(record.job.spec), args, token: tokenMarker(record.job.token), ahead, claims };
       router().send(thread.threadId, message, transfer);
     } catch (error) {
       this.#finish(record, { ok: false, error });

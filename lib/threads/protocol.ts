@@ -159,10 +159,13 @@ export type SpecialMarker = MonitorMarker | ShareableMarker | TokenMarker | Chan
 export interface RunTaskMessage {
   readonly kind: typeof MessageKind.RunTask;
   readonly id: number;
-  readonly spec: TaskSpec;
+  /** The task: in full, or the number of one this thread was sent before (threads/task-numbers.ts). */
+  readonly spec: TaskSpec | number;
+  /** The number the thread keeps the task under, when it comes in full for the first time. */
+  readonly specNumber?: number;
   readonly args: readonly Encoded[];
-  /** The child's token, which its thread watches through shared memory. */
-  readonly token: Encoded;
+  /** The child's token, which its thread watches through shared memory: always a token, so its marker alone. */
+  readonly token: TokenMarker;
   /**
    * Set when the child is sent ahead: it starts once the child `after` settles on the thread, and
    * only if the thread wins its claim word `claim` first (the pool may take it back meanwhile).

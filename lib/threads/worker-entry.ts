@@ -12,12 +12,13 @@ import { compileInline } from './inline-function';
 import { configuration } from './pool-options';
 import type { PoolClient } from './pool-client';
 import { MessageKind, unknownMessage, type RunTaskMessage, type ToMain, type ToWorker, type WorkerStart } from './protocol';
-import type { CancellationToken } from '../cancellation/cancellation-token';
+import { tokenFromMarker } from '../cancellation/cancellation-token';
 import { runInContext } from '../cancellation/current-token';
 import type { ObservableBridge } from '../types';
-import { decode, decodeAll, encode } from './serialize';
+import { decodeAll, encode } from './serialize';
 import { serializeError } from './serialize-error';
 import { findTask } from './task';
+import { receivedTasks } from './task-numbers';
 import { useTransport } from './transport';
 import { preferLoader } from './typescript-loader';
 import { codecs } from './codec-registry';
@@ -75,6 +76,7 @@ function receive(message: ToWorker): void {
     // Children: the pool's for this thread, and the ones this thread's branches asked for.
     case MessageKind.RunTask:
       // Now, or behind the child it was sent ahead of (threads/children-ahead.ts).
+      receivedTasks().learn(message);
       childrenAhead().receive(message, runTask);
       break;
     case MessageKind.ChildSettled:
@@ -107,11 +109,13 @@ function actors(): typeof import('./spawn') {
 }
 
 async function runTask(message: RunTaskMessage): Promise<void> {
-  const name = message.spec.kind === 'task' ? message.spec.location.name : message.spec.name;
+  let name = `${message.id}`;
   try {
-    const fn = message.spec.kind === 'task' ? await findTask(message.spec.location) : compileInline(message.spec.source);
+    const spec = receivedTasks().spec(message);
+    name = spec.kind === 'task' ? spec.location.name : spec.name;
+    const fn = spec.kind === 'task' ? await findTask(spec.location) : compileInline(spec.source);
     const args = decodeAll(message.args);
-    const token = decode(message.token) as CancellationToken;
+    const token = tokenFromMarker(message.token);
     // A child cancelled after it was sent but before it got here never starts.
     token.throwIfCancelled();
     const value = await runInContext({ token, job: message.id }, () => fn(...args));

@@ -43,7 +43,7 @@ describe('the router takes from a worker only what is that worker’s to send', 
     const { router, received, post } = routerWithWorker();
     post({ kind: MessageKind.JobBlocked, job: 5, delta: 1 });
     expect(received).toEqual([]);
-    router.send(THREAD, { kind: MessageKind.RunTask, id: 5, spec: { kind: 'inline', source: '() => 1', name: 'one' }, args: [], token: { plain: null } });
+    router.send(THREAD, { kind: MessageKind.RunTask, id: 5, spec: { kind: 'inline', source: '() => 1', name: 'one' }, args: [], token: { kind: 'token', id: '0:0', memory: undefined, ancestors: [] } });
     post({ kind: MessageKind.JobBlocked, job: 5, delta: 1 });
     expect(received).toHaveLength(1);
     // Job 9 runs elsewhere, but made a call that this thread serves: its channel waits count.
@@ -59,7 +59,7 @@ describe('the router takes from a worker only what is that worker’s to send', 
 
   it('nothing about a child the pool took back from that thread before it started there', () => {
     const { router, received, post } = routerWithWorker();
-    router.send(THREAD, { kind: MessageKind.RunTask, id: 6, spec: { kind: 'inline', source: '() => 1', name: 'one' }, args: [], token: { plain: null } });
+    router.send(THREAD, { kind: MessageKind.RunTask, id: 6, spec: { kind: 'inline', source: '() => 1', name: 'one' }, args: [], token: { kind: 'token', id: '0:0', memory: undefined, ancestors: [] } });
     expect(router.jobCount(THREAD)).toBe(1);
     router.withdrawJob(THREAD, 6);
     expect(router.jobCount(THREAD)).toBe(0);
