@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import * as vm from 'node:vm';
-import type { WorkerScript } from './module-loader';
+import { packageRootOf, type WorkerScript } from './module-loader';
 
 /**
  * Starting a worker from a V8 code cache of the library.
@@ -65,13 +65,7 @@ function cacheFolder(library: string): string {
   const at = library.lastIndexOf(marker);
   if (at !== -1) return join(library.slice(0, at + marker.length), '.cache', 'safethread');
   // Not installed (a checkout, or a link): beside its own dependencies.
-  return join(packageRoot(library), 'node_modules', '.cache', 'safethread');
-}
-
-/** `dist/lib/index.js`'s package: the folder holding `dist`. */
-function packageRoot(library: string): string {
-  const lib = dirname(library);
-  return basename(dirname(lib)) === 'dist' ? dirname(dirname(lib)) : dirname(lib);
+  return join(packageRootOf(dirname(library)), 'node_modules', '.cache', 'safethread');
 }
 
 /** How a worker starts on `library` (safethread's one file) through its code cache. */

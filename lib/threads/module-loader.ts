@@ -83,8 +83,13 @@ export const WORKERS_START_ON_LIBRARY = WORKER_ENTRY === __filename;
 
 /** safethread's own `lib/` folder (source, compiled, or holding the one-file build), with a trailing separator. */
 const LIB_DIR = (ONE_FILE ? __dirname : dirname(__dirname)) + sep;
-/** The package's root: `lib/`'s parent, or `dist/lib/`'s grandparent in the built package. */
-const PACKAGE_ROOT = basename(dirname(LIB_DIR)) === 'dist' ? dirname(dirname(LIB_DIR)) : dirname(LIB_DIR);
+/** The root of the package whose `lib/` folder is `libDir`: `lib/`'s parent, or `dist/lib/`'s grandparent in the built package. */
+export function packageRootOf(libDir: string): string {
+  const parent = dirname(libDir);
+  return basename(parent) === 'dist' ? dirname(parent) : parent;
+}
+
+const PACKAGE_ROOT = packageRootOf(LIB_DIR);
 /** Both the built files and the TypeScript sources, which source maps may name. */
 const OWN_FOLDERS = [LIB_DIR, `${PACKAGE_ROOT}${sep}lib${sep}`, `${PACKAGE_ROOT}${sep}dist${sep}lib${sep}`];
 
