@@ -75,8 +75,9 @@ function receive(message: ToWorker): void {
     // Monitors of this thread that other threads let go of or close.
     // Children: the pool's for this thread, and the ones this thread's branches asked for.
     case MessageKind.RunTask:
-      // Now, or behind the child it was sent ahead of (threads/children-ahead.ts).
+      // The task it brings in full is kept at once, even if the child is taken back before it runs (threads/task-numbers.ts).
       receivedTasks().learn(message);
+      // Now, or behind the child it was sent ahead of (threads/children-ahead.ts).
       childrenAhead().receive(message, runTask);
       break;
     case MessageKind.ChildSettled:
