@@ -1,4 +1,4 @@
-import { ownToken, type CancellationToken } from './cancellation-token';
+import { followingToken, type CancellationToken } from './cancellation-token';
 
 /**
  * The side of cancellation that cancels: it owns a {@link CancellationToken} and cancels it, on
@@ -21,7 +21,7 @@ export class CancellationSource {
 
   /** @param parent - cancels this source too when it is cancelled */
   constructor(parent?: CancellationToken) {
-    const owned = ownToken(parent === undefined ? [] : chainOf(parent));
+    const owned = followingToken(parent);
     this.token = owned.token;
     this.#cancel = owned.cancel;
     if (parent !== undefined) {
@@ -48,10 +48,4 @@ export class CancellationSource {
     this.#unlink();
     this.#cancel(reason);
   }
-}
-
-/** A parent's own memory and its ancestors': what a token linked to it must watch. */
-function chainOf(parent: CancellationToken): readonly Int32Array[] {
-  const { memory, ancestors } = parent.shared;
-  return memory === undefined ? [] : [memory, ...ancestors];
 }

@@ -34,7 +34,8 @@ export class CancellationToken {
   readonly #id: string;
   /** Whether its source lives on this thread: then `cancel` fires listeners itself; otherwise a shared-memory wait does. */
   readonly #local: boolean;
-  readonly #listeners = new Set<(reason: unknown) => void>();
+  /** Made with the first callback: most tokens (a child's, say) never get one on most threads. */
+  #listeners: Set<(reason: unknown) => void> | undefined;
   #watching = false;
   /** Which round of shared-memory waits is current. */
   #watchRound = 0;
@@ -135,10 +136,10 @@ export class CancellationToken {
       return () => {};
     }
     if (this.#memory === undefined) return () => {};
-    this.#listeners.add(callback);
+    (this.#listeners ??= new Set()).add(callback);
     this.#watch();
     return () => {
-      this.#listeners.delete(callback);
+      this.#listeners?.delete(callback);
     };
   }
 
@@ -177,6 +178,7 @@ export class CancellationToken {
 
   /** @internal Runs the listeners on this thread, once. */
   fire(): void {
+    if (this.#listeners === undefined) return;
     const reason = this.reason;
     const listeners = [...this.#listeners];
     this.#listeners.clear();
@@ -222,7 +224,7 @@ export class CancellationToken {
     if (round !== this.#watchRound || !this.#watching) return;
     this.#watching = false;
     if (this.cancelled) this.fire();
-    else if (this.#listeners.size > 0) this.#watch();
+    else if (this.#listeners !== undefined && this.#listeners.size > 0) this.#watch();
   }
 }
 
@@ -270,13 +272,19 @@ const knownTokens = slot('cancellation tokens', () => new KnownTokens());
 /** How long one shared-memory wait lasts before it is renewed (if anyone still listens). */
 const WATCH_RENEWAL_MS = 1000;
 
+/** @internal A token and what cancels it, everywhere: the first cancel wins. */
+export interface OwnedToken {
+  readonly token: CancellationToken;
+  cancel(reason: unknown): void;
+}
+
 /**
  * @internal A new token whose source is this thread, linked to `ancestors` (the memories of the
  * tokens it follows, parent first), and what cancels it, everywhere, with a reason: the first
  * cancel wins. What a {@link CancellationSource} owns, and the tokens of `fromSignal` and
  * `fromObservable`.
  */
-export function ownToken(ancestors: readonly Int32Array[] = []): { readonly token: CancellationToken; cancel(reason: unknown): void } {
+export function ownToken(ancestors: readonly Int32Array[] = []): OwnedToken {
   const memory = allocateTokenMemory();
   const token = CancellationToken.make(memory, knownTokens().newId(), true, ancestors);
   knownTokens().remember(token);
@@ -289,6 +297,19 @@ export function ownToken(ancestors: readonly Int32Array[] = []): { readonly toke
       token.fire();
     },
   };
+}
+
+/**
+ * @internal A new token of this thread that follows `parent`: it reads as cancelled, on every
+ * thread, as soon as the parent is. It does not listen to the parent, though: whoever owns it
+ * cancels it when the parent is cancelled, so that its callbacks on this thread run. A
+ * {@link CancellationSource} does that with a listener of its own; a branch does it for all its
+ * children with one listener, rather than one per child.
+ */
+export function followingToken(parent: CancellationToken | undefined): OwnedToken {
+  if (parent === undefined) return ownToken();
+  const { memory, ancestors } = parent.shared;
+  return ownToken(memory === undefined ? [] : [memory, ...ancestors]);
 }
 
 // A token crosses threads as its shared memory, which every thread maps.

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import { CancellationSource } from '../cancellation/cancellation-source';
-import { CancellationToken } from '../cancellation/cancellation-token';
+import { followingToken, type CancellationToken, type OwnedToken } from '../cancellation/cancellation-token';
 import { BranchError } from '../errors/branch-error';
 import { CancelledError, TimeoutError } from '../errors/cancelled-error';
 import { DefinitionError } from '../errors/definition-error';
@@ -9,7 +9,7 @@ import { lingeringWork } from '../deadlock/monitor-dump';
 import { observables } from '../observables';
 import { ambientContext, runInContext } from '../cancellation/current-token';
 import { passArguments } from '../shareability/boundary';
-import { childRunner } from '../threads/child-runner';
+import { childRunner, type ChildJob } from '../threads/child-runner';
 import { loadingModule } from '../threads/loading-module';
 import { warnTopLevelStart } from '../threads/top-level-start-warning';
 import { describeWork, type Child } from './child';
@@ -93,19 +93,23 @@ export interface ChildResult<R = unknown> {
 }
 
 interface ChildState {
-  readonly child: Child<unknown>;
+  /** Its result, once started. */
+  result: Promise<unknown>;
   /**
-   * Its token's source, until it settles: then let go of, so that a big branch does not keep
-   * every finished child's token (and its shared memory) until the last one finishes.
+   * Its token, and what cancels it, until it settles: then let go of, so that a big branch does
+   * not keep every finished child's token (and its shared memory) until the last one finishes.
+   * The token follows the branch's (see `followingToken`): the branch cancels it.
    */
-  source: CancellationSource | undefined;
+  own: OwnedToken | undefined;
+  /** The pool's listener for its cancel, while it waits for a thread or ahead on one (see `ChildJob.onCancel`). */
+  heard: ((reason: unknown) => void) | undefined;
   settled: boolean;
   /** Cancelled by its own `cancel()`: its failure is not the branch's. */
   cancelledAlone: boolean;
   /** Its thread was ended (or it was abandoned) by the branch after its grace ran out. */
   terminated: boolean;
   /** Ends its thread when it outlives its grace (pool children only). */
-  readonly terminate?: (why: string) => void;
+  terminate: ((why: string) => void) | undefined;
   /** The grace of a child cancelled alone. */
   graceTimer: NodeJS.Timeout | undefined;
 }
@@ -139,8 +143,6 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   const states: ChildState[] = [];
   /** How many children have not settled: counted, so that each settling costs the same however many there are. */
   let unsettled = 0;
-  /** The pool's listener for each pool child's own cancel, by the child's token (see `ChildJob.onCancel`). */
-  const cancelListeners = new Map<CancellationToken, (reason: unknown) => void>();
   const failures: unknown[] = [];
   let allSettled: () => void = () => {};
   let grace: NodeJS.Timeout | undefined;
@@ -161,10 +163,17 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     state.terminated = true;
     state.terminate(`it was cancelled and did not stop within graceMs (${graceMs} ms)`);
   };
-  // However the branch's token is cancelled (by us, the caller's token, or `token`), children get their grace.
-  scope.token.onCancel(() => {
+  // However the branch's token is cancelled (by us, the caller's token, or `token`), children are
+  // cancelled and get their grace. One listener for them all: a child's token reads as cancelled at
+  // once on every thread (it follows the branch's), and this runs its callbacks here.
+  scope.token.onCancel((reason) => {
     grace = setTimeout(() => states.forEach(endIfStillRunning), graceMs);
     grace.unref();
+    for (const state of states) {
+      if (state.settled) continue;
+      state.own?.cancel(reason);
+      state.heard?.(reason);
+    }
   });
   const fail = (error: unknown): void => {
     failures.push(error);
@@ -172,36 +181,36 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   };
   const settle = (state: ChildState): void => {
     state.settled = true;
-    state.source?.dispose();
-    state.source = undefined;
+    state.own = undefined;
+    state.heard = undefined;
     if (state.graceTimer !== undefined) clearTimeout(state.graceTimer);
     if (--unsettled === 0) allSettled();
   };
-  const track = (name: string, start: (token: CancellationToken) => { result: Promise<never>; terminate?: (why: string) => void }): Child<never> => {
+  const track = (name: string, start: (token: CancellationToken, hear: HearCancel) => { result: Promise<never>; terminate?: (why: string) => void }): Child<never> => {
     if (closed) throw new DefinitionError('ERR_BRANCH_CLOSED', 'children.add');
     if (scope.token.cancelled) throw new CancelledError(scope.token.reason, 'the branch');
-    const source = new CancellationSource(scope.token);
-    const { result, terminate } = start(source.token);
-    const state: ChildState = {
-      child: {
-        result,
-        cancel: (reason?: unknown) => {
-          const own = state.source;
-          if (state.settled || own === undefined) return;
-          state.cancelledAlone = true;
-          own.cancel(reason);
-          cancelListeners.get(own.token)?.(own.token.reason);
-          // A child cancelled alone gets its grace too, then its thread is ended.
-          state.graceTimer ??= setTimeout(() => endIfStillRunning(state), graceMs);
-          state.graceTimer.unref();
-        },
+    const own = followingToken(scope.token);
+    const state: ChildState = { result: NOT_STARTED, own, heard: undefined, settled: false, cancelledAlone: false, terminated: false, terminate: undefined, graceTimer: undefined };
+    // The pool hears of the child's cancel from the branch's one listener, or from its own cancel(): nothing to watch per child.
+    const hear: HearCancel = (listener) => {
+      state.heard = listener;
+      return () => (state.heard = undefined);
+    };
+    const { result, terminate } = start(own.token, hear);
+    state.result = result;
+    state.terminate = terminate;
+    const child: Child<never> = {
+      result,
+      cancel: (reason?: unknown) => {
+        const token = state.own;
+        if (state.settled || token === undefined) return;
+        state.cancelledAlone = true;
+        token.cancel(reason);
+        state.heard?.(token.token.reason);
+        // A child cancelled alone gets its grace too, then its thread is ended.
+        state.graceTimer ??= setTimeout(() => endIfStillRunning(state), graceMs);
+        state.graceTimer.unref();
       },
-      source,
-      graceTimer: undefined,
-      settled: false,
-      cancelledAlone: false,
-      terminated: false,
-      terminate,
     };
     const index = states.push(state) - 1;
     unsettled++;
@@ -220,7 +229,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
         settle(state);
       },
     );
-    return state.child as Child<never>;
+    return child;
   };
 
   const children: Children = {
@@ -229,18 +238,9 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
       const work = describeWork(fn);
       const passed = passArguments(`child ${work.name}`, [...args]);
       const origin = new Error();
-      return track(work.name, (token) => {
+      return track(work.name, (token, onCancel) => {
         let id = 0;
         const result = new Promise<never>((resolve, reject) => {
-          // The child's token is cancelled through its branch's (linked) or by its own cancel(): both are heard here, at no cost per child.
-          const onCancel = (listener: (reason: unknown) => void): (() => void) => {
-            const unlink = scope.token.onCancel(listener);
-            cancelListeners.set(token, listener);
-            return () => {
-              unlink();
-              cancelListeners.delete(token);
-            };
-          };
           id = childRunner().submit({ name: work.name, spec: work.spec, args: passed, token, origin, parent: job, onCancel, resolve, reject });
         });
         return { result, terminate: (why) => childRunner().terminate(id, why) };
@@ -308,10 +308,16 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
   if (failures.length === 1 && (causedByBranch || !(failures[0] instanceof CancelledError))) throw failures[0];
   if (failures.length > 1) throw new BranchError(failures);
   if (scope.token.cancelled) throw toCancelledError(scope.token.reason);
-  const results = await Promise.all(states.map((state) => state.child.result.catch(() => undefined)));
+  const results = await Promise.all(states.map((state) => state.result.catch(() => undefined)));
   // Frozen like every value that crosses: a branch's results can be returned from a task as they are.
   return Object.freeze(results) as readonly R[];
 }
+
+/** How the pool listens for a child's cancel (`ChildJob.onCancel`). */
+type HearCancel = NonNullable<ChildJob['onCancel']>;
+
+/** A child's result until it has started: never read, since a child that fails to start throws from `add`. */
+const NOT_STARTED: Promise<unknown> = new Promise(() => {});
 
 /** The English ordinal suffix of `n`: 1st, 2nd, 3rd, 11th. */
 function ordinal(n: number): string {
