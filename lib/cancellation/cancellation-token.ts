@@ -49,7 +49,12 @@ export class CancellationToken {
     this.#ancestors = ancestors;
     this.#id = id;
     this.#local = local;
-    knownObjects().addSelfProtecting(this);
+    tokensKnownAsSelfProtecting();
+  }
+
+  /** @internal Whether `value` is a token: by its private memory, which nothing but this class can give an object. */
+  static isToken(value: object): boolean {
+    return #memory in value;
   }
 
   /** @internal A token over `memory` (undefined: never cancelled), whose source is this thread when `local`. */
@@ -263,6 +268,9 @@ class KnownTokens {
     return (this.#none ??= CancellationToken.make(undefined, 'none', true));
   }
 }
+
+/** Tokens cross threads as they are: the shareability rules know them by {@link CancellationToken.isToken}, once per thread. */
+const tokensKnownAsSelfProtecting = slot('tokens known as self-protecting', () => knownObjects().addSelfProtectingKind(CancellationToken.isToken));
 
 /** Below this many ids the table is never swept. */
 const MIN_SWEEP_SIZE = 1024;

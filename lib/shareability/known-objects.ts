@@ -8,6 +8,11 @@ import { slot } from '../runtime';
  */
 export class KnownObjects {
   readonly #selfProtecting = new WeakSet<object>();
+  /**
+   * Tests that tell the objects of a self-protecting kind by a mark only their class can make (a
+   * private field): kinds made by the thousand, like tokens, so that none needs an entry here.
+   */
+  readonly #selfProtectingKinds: ((object: object) => boolean)[] = [];
   /** Classes whose instances all protect themselves, so a parameter declared as one is fine. */
   readonly #selfProtectingClasses = new WeakSet<Function>();
   /** The real instances behind local monitors: they never leave their monitor. */
@@ -17,8 +22,13 @@ export class KnownObjects {
     this.#selfProtecting.add(object);
   }
 
+  /** Registers a kind by its test, which must not be fooled by a copy of the class's prototype or shape. */
+  addSelfProtectingKind(isOfKind: (object: object) => boolean): void {
+    this.#selfProtectingKinds.push(isOfKind);
+  }
+
   isSelfProtecting(object: object): boolean {
-    return this.#selfProtecting.has(object);
+    return this.#selfProtecting.has(object) || this.#selfProtectingKinds.some((isOfKind) => isOfKind(object));
   }
 
   addSelfProtectingClass(Class: Function): void {

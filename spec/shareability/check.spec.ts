@@ -1,4 +1,4 @@
-import { assertShareable, isShareable, Monitor, monitorMethod, shareable, ShareabilityError } from '../../lib';
+import { assertShareable, CancellationSource, CancellationToken, isShareable, Monitor, monitorMethod, shareable, ShareabilityError } from '../../lib';
 import { shareableClasses } from '../../lib/shareability/shareable-classes';
 import { verifiedValues } from '../../lib/shareability/verified-values';
 
@@ -101,6 +101,13 @@ describe('isShareable and assertShareable', () => {
       expectAccepted(Object.freeze({ counters: Object.freeze([counter]) }));
     });
 
+    it('cancellation tokens, alone and inside frozen plain data', () => {
+      const source = new CancellationSource();
+      expectAccepted(source.token);
+      expectAccepted(new CancellationSource(source.token).token);
+      expectAccepted(Object.freeze({ tokens: Object.freeze([source.token, CancellationToken.none]) }));
+    });
+
     it('a SharedArrayBuffer, and typed arrays and DataViews over one', () => {
       const memory = new SharedArrayBuffer(16);
       expectAccepted(memory);
@@ -197,6 +204,12 @@ describe('isShareable and assertShareable', () => {
 
   describe('refuse objects that are not plain data', () => {
     const ACCESSOR = 'is an accessor property (getter or setter); store the value as a plain data property';
+
+    it('an object made from the token class\'s prototype, which has no token memory', () => {
+      const lookalike = Object.freeze(Object.create(CancellationToken.prototype) as object);
+      expect(isShareable(lookalike)).toBe(false);
+      expect(refusal(lookalike).message).toContain('value is an instance of class CancellationToken, which is not @shareable');
+    });
 
     it('a getter, without calling it', () => {
       const getter = jest.fn(() => 1);
