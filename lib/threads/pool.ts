@@ -26,7 +26,15 @@ import { router } from './transport';
  */
 
 class PoolThread extends PlacedThread {
-  idleTimer: NodeJS.Timeout | undefined = undefined;
+  /** Since when it has been idle (`performance.now()`), or undefined while it runs children or serves monitors. */
+  idleSince: number | undefined = undefined;
+  /**
+   * The timer that retires it once it has been idle for `idleTimeoutMs`. Armed when it first falls
+   * idle and then left running: when it fires, it looks at `idleSince` and waits again for what is
+   * left. A thread given one child at a time falls idle after each, and a new timer for each
+   * was a cost per child.
+   */
+  retirement: NodeJS.Timeout | undefined = undefined;
   /** Shared with the thread: one word per child sent ahead, which the thread claims or the pool takes back. */
   readonly claims = new Int32Array(new SharedArrayBuffer(CLAIM_WORDS * Int32Array.BYTES_PER_ELEMENT));
   /**
@@ -187,8 +195,7 @@ export class ThreadPool implements ChildRunner {
 
   #send(record: JobRecord, thread: PoolThread, ahead: boolean): void {
     if (thread.children.size === 0) {
-      if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-      thread.idleTimer = undefined;
+      thread.idleSince = undefined;
       router().hold(thread.threadId, 1);
     }
     // The child it starts behind: the last one sent ahead, else the one the thread runs.
@@ -238,7 +245,7 @@ export class ThreadPool implements ChildRunner {
   hosting(threadId: number): void {
     const thread = this.#threads.get(threadId);
     if (thread === undefined) return;
-    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+    thread.idleSince = undefined;
     // It takes no more children (those sent ahead to it go elsewhere): one that was counting on it may start elsewhere now.
     this.#placement.setHosting(thread, true);
     this.#dispatch();
@@ -281,9 +288,24 @@ export class ThreadPool implements ChildRunner {
   }
 
   #retireWhenIdle(thread: PoolThread): void {
-    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
-    thread.idleTimer = setTimeout(() => void this.#end(thread, 'it was idle'), this.#options.idleTimeoutMs ?? 10_000);
-    thread.idleTimer.unref();
+    thread.idleSince = performance.now();
+    if (thread.retirement === undefined) this.#armRetirement(thread, this.#idleTimeoutMs);
+  }
+
+  #armRetirement(thread: PoolThread, ms: number): void {
+    thread.retirement = setTimeout(() => {
+      thread.retirement = undefined;
+      // Busy since, or serving monitors: it is armed again when it next falls idle.
+      if (thread.idleSince === undefined || thread.gone) return;
+      const left = thread.idleSince + this.#idleTimeoutMs - performance.now();
+      if (left > 0) this.#armRetirement(thread, left);
+      else void this.#end(thread, 'it was idle');
+    }, ms);
+    thread.retirement.unref();
+  }
+
+  get #idleTimeoutMs(): number {
+    return this.#options.idleTimeoutMs ?? 10_000;
   }
 
   /**
@@ -292,7 +314,7 @@ export class ThreadPool implements ChildRunner {
    */
   #remove(thread: PoolThread, why: string, failure: (record: JobRecord) => unknown): void {
     this.#threads.delete(thread.threadId);
-    if (thread.idleTimer !== undefined) clearTimeout(thread.idleTimer);
+    if (thread.retirement !== undefined) clearTimeout(thread.retirement);
     const withdrawn = this.#placement.removeThread(thread, !this.#closed);
     router().detach(thread.threadId, why);
     for (const child of withdrawn) this.#finish(child as JobRecord, { ok: false, error: this.#shutDown(child as JobRecord) });

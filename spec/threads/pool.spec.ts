@@ -1,4 +1,4 @@
-import { branch, configure, DefinitionError, freeze, shutdown, ThreadCrashError } from '../../lib';
+import { branch, configure, DefinitionError, freeze, shutdown, sleep, ThreadCrashError } from '../../lib';
 import { verifiedValues } from '../../lib/shareability/verified-values';
 import { currentChildRunner } from '../../lib/threads/child-runner';
 import type { ThreadPool } from '../../lib/threads/pool';
@@ -60,6 +60,19 @@ describe('the pool', () => {
     await waitFor(() => pool().size === 0);
     await expect(branch<number>((children) => void children.add((n: number) => n + 1, 1))).resolves.toEqual([2]);
     expect(pool().size).toBe(1);
+  });
+
+  it('retires a thread once idle for idleTimeoutMs since its last child, not since the one before', async () => {
+    configure({ threads: 1, idleTimeoutMs: 1500 });
+    const pool = () => currentChildRunner() as ThreadPool;
+    const increment = (n: number) => n + 1;
+    await expect(branch<number>((children) => void children.add(increment, 1))).resolves.toEqual([2]);
+    await sleep(900);
+    await expect(branch<number>((children) => void children.add(increment, 2))).resolves.toEqual([3]);
+    await sleep(900);
+    // Past the first child's deadline, not yet the second's: the thread is still there.
+    expect(pool().size).toBe(1);
+    await waitFor(() => pool().size === 0);
   });
 
   it('refuses bad options with a message that says what it takes', () => {
