@@ -1,4 +1,4 @@
-import { followingToken, type CancellationToken } from './cancellation-token';
+import { followingToken, type CancellationToken, type OwnedToken } from './cancellation-token';
 
 /**
  * The side of cancellation that cancels: it owns a {@link CancellationToken} and cancels it, on
@@ -15,17 +15,16 @@ import { followingToken, type CancellationToken } from './cancellation-token';
 export class CancellationSource {
   /** The token to hand out. */
   readonly token: CancellationToken;
-  readonly #cancel: (reason: unknown) => void;
+  readonly #owned: OwnedToken;
   /** Stops listening to the parent; a no-op until linked (the parent may fire while we link). */
   #unlink: () => void = () => {};
 
   /** @param parent - cancels this source too when it is cancelled */
   constructor(parent?: CancellationToken) {
-    const owned = followingToken(parent);
-    this.token = owned.token;
-    this.#cancel = owned.cancel;
+    this.#owned = followingToken(parent);
+    this.token = this.#owned.token;
     if (parent !== undefined) {
-      const unlink = parent.onCancel((reason) => this.cancel(reason));
+      const unlink = parent.onCancel((reason) => this.#owned.parentCancelled(reason));
       if (!this.token.cancelled) this.#unlink = unlink;
     }
   }
@@ -46,6 +45,6 @@ export class CancellationSource {
   cancel(reason?: unknown): void {
     if (this.token.cancelled) return;
     this.#unlink();
-    this.#cancel(reason);
+    this.#owned.cancel(reason);
   }
 }

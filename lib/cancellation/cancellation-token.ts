@@ -4,7 +4,7 @@ import { slot, thisThread } from '../runtime';
 import { knownObjects } from '../shareability/known-objects';
 import { codecs } from '../threads/codec-registry';
 import type { TokenMarker } from '../threads/protocol';
-import { allocateTokenMemory, CANCELLED, mapTokenMemory, readReason, shareTokenMemory, STATE, writeCancellation } from './token-memory';
+import { allocateTokenMemory, CANCELLED, LIVE, mapTokenMemory, readReason, shareTokenMemory, STATE, writeCancellation } from './token-memory';
 
 /**
  * A cancellation token: the read side of a {@link CancellationSource}. It is shareable: pass it
@@ -284,6 +284,12 @@ const WATCH_RENEWAL_MS = 1000;
 export interface OwnedToken {
   readonly token: CancellationToken;
   cancel(reason: unknown): void;
+  /**
+   * The token it follows was cancelled, with `reason`, on this thread: its callbacks here run
+   * at once. (Without this call they run too, a moment later, when its wait on the parent's
+   * shared memory ends, and with a copy of the reason.)
+   */
+  parentCancelled(reason: unknown): void;
 }
 
 /**
@@ -304,15 +310,23 @@ export function ownToken(ancestors: readonly Int32Array[] = []): OwnedToken {
       writeCancellation(memory, reason, thisThread().name);
       token.fire();
     },
+    parentCancelled(reason) {
+      // It reads as cancelled through the parent already, with the same reason: taking that reason
+      // as its own changes nothing it reports, and runs its callbacks now, with the reason as given.
+      if (Atomics.load(memory, STATE) !== LIVE) return;
+      token.remember(reason);
+      writeCancellation(memory, reason, thisThread().name);
+      token.fire();
+    },
   };
 }
 
 /**
  * @internal A new token of this thread that follows `parent`: it reads as cancelled, on every
  * thread, as soon as the parent is. It does not listen to the parent, though: whoever owns it
- * cancels it when the parent is cancelled, so that its callbacks on this thread run. A
- * {@link CancellationSource} does that with a listener of its own; a branch does it for all its
- * children with one listener, rather than one per child.
+ * tells it when the parent is cancelled (`parentCancelled`), so that its callbacks on this thread
+ * run at once. A {@link CancellationSource} does that with a listener of its own; a branch does
+ * it for all its children with one listener, rather than one per child.
  */
 export function followingToken(parent: CancellationToken | undefined): OwnedToken {
   if (parent === undefined) return ownToken();

@@ -171,7 +171,7 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     grace.unref();
     for (const state of states) {
       if (state.settled) continue;
-      state.own?.cancel(reason);
+      state.own?.parentCancelled(reason);
       state.heard?.(reason);
     }
   });

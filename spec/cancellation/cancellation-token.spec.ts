@@ -86,6 +86,24 @@ describe('CancellationToken', () => {
     expect(sibling.token.reason).toBe('only me');
   });
 
+  it("runs a linked token's callbacks within the parent's cancel, with the reason object it was given", () => {
+    const parent = new CancellationSource();
+    const child = new CancellationSource(parent.token);
+    const grandchild = new CancellationSource(child.token);
+    const heard: [string, unknown][] = [];
+    child.token.onCancel((reason) => heard.push(['child', reason]));
+    grandchild.token.onCancel((reason) => heard.push(['grandchild', reason]));
+    const reason = new Error('shutting down');
+    parent.cancel(reason);
+    // Each callback in the order it was registered on its token: the grandchild's link to the child came first.
+    expect(heard).toEqual([
+      ['grandchild', reason],
+      ['child', reason],
+    ]);
+    expect(heard.every(([, heardReason]) => heardReason === reason)).toBe(true);
+    expect(grandchild.token.reason).toBe(reason);
+  });
+
   it('is shareable', () => {
     expect(isShareable(new CancellationSource().token)).toBe(true);
     expect(isShareable(CancellationToken.none)).toBe(true);

@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   BranchError,
+  CancellationSource,
   CancelledError,
   configure,
+  currentToken,
   DefinitionError,
   ShareabilityError,
   shutdown,
@@ -178,6 +180,28 @@ describe('branch', () => {
     });
     expect(results).toEqual(['a', 4]);
     expect(seen).toEqual(['local']);
+  });
+
+  it("runs a local child's cancel callbacks during the cancel that reaches its branch, with the branch's reason", async () => {
+    const source = new CancellationSource();
+    const heard: unknown[] = [];
+    let stopped: () => void = () => {};
+    const attempt = branch((children) => {
+      for (let n = 0; n < 3; n++) {
+        children.addLocal(() => {
+          const token = currentToken();
+          token.onCancel((reason) => heard.push(reason));
+          return new Promise<void>((resolve) => (stopped = resolve));
+        });
+      }
+    }, { token: source.token });
+    await sleep(10);
+    source.cancel('enough');
+    // Within cancel(), on this thread: not a moment later.
+    expect(heard).toHaveLength(3);
+    expect(heard.every((reason) => reason instanceof CancelledError && reason.reason === 'enough')).toBe(true);
+    stopped();
+    await expect(attempt).rejects.toThrow(CancelledError);
   });
 
   it('does not count a child cancelled on its own as a failure', async () => {
