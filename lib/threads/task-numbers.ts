@@ -1,5 +1,6 @@
 import { slot, thisThread } from '../runtime';
 import type { RunTaskMessage, TaskSpec } from './protocol';
+import type { TaskLocation } from './wire-types';
 
 /**
  * Tasks by number: a pool thread is sent a task in full once, numbered, and after that its
@@ -18,15 +19,23 @@ import type { RunTaskMessage, TaskSpec } from './protocol';
 /** On the main thread, per pool thread: the tasks that thread was sent, by location. */
 export class SentTasks {
   readonly #numbers = new Map<string, number>();
+  /** Every child of a task brings the same location object: found by it, its key need not be built each time. */
+  readonly #byLocation = new WeakMap<TaskLocation, number>();
 
   /** The fields of a RunTask message that name `spec`: its number if this thread has it, else the task in full and the number to keep it under. */
   describe(spec: TaskSpec): Pick<RunTaskMessage, 'spec' | 'specNumber'> {
     if (spec.kind !== 'task') return { spec };
+    const seen = this.#byLocation.get(spec.location);
+    if (seen !== undefined) return { spec: seen };
     const key = `${spec.location.file}\0${spec.location.key}`;
     const known = this.#numbers.get(key);
-    if (known !== undefined) return { spec: known };
+    if (known !== undefined) {
+      this.#byLocation.set(spec.location, known);
+      return { spec: known };
+    }
     const number = this.#numbers.size;
     this.#numbers.set(key, number);
+    this.#byLocation.set(spec.location, number);
     return { spec, specNumber: number };
   }
 }
