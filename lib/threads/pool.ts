@@ -158,8 +158,17 @@ export class ThreadPool implements ChildRunner {
   }
 
   reconfigure(options: PoolOptions): void {
+    const idleTimeoutMs = this.#idleTimeoutMs;
     this.#options = { ...this.#options, ...options };
     this.#placement.limit = this.#options.threads ?? availableParallelism();
+    // Idle threads retire by the new timeout, not the one their timers were armed with.
+    if (this.#idleTimeoutMs !== idleTimeoutMs) {
+      for (const thread of this.#threads.values()) {
+        if (thread.retirement !== undefined) clearTimeout(thread.retirement);
+        thread.retirement = undefined;
+        if (thread.idleSince !== undefined) this.#armRetirement(thread, Math.max(0, thread.idleSince + this.#idleTimeoutMs - performance.now()));
+      }
+    }
     this.#dispatch();
   }
 

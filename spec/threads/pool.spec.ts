@@ -75,6 +75,15 @@ describe('the pool', () => {
     await waitFor(() => pool().size === 0);
   });
 
+  it('retires an idle thread by a shorter idleTimeoutMs configured while it waits', async () => {
+    configure({ threads: 1, idleTimeoutMs: 600_000 });
+    const pool = () => currentChildRunner() as ThreadPool;
+    await expect(branch<number>((children) => void children.add((n: number) => n + 1, 1))).resolves.toEqual([2]);
+    expect(pool().size).toBe(1);
+    configure({ idleTimeoutMs: 50 });
+    await waitFor(() => pool().size === 0);
+  });
+
   it('refuses bad options with a message that says what it takes', () => {
     expect(() => configure({ threads: 0 })).toThrow(DefinitionError);
     expect(() => configure({ threads: 0 })).toThrow('configure: option `threads` must be a whole number from 1 up, got 0');
