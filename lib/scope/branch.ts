@@ -202,11 +202,11 @@ export async function branch<R = unknown>(body: (children: Children) => void | P
     const child: Child<never> = {
       result,
       cancel: (reason?: unknown) => {
-        const token = state.own;
-        if (state.settled || token === undefined) return;
+        const alone = state.own;
+        if (state.settled || alone === undefined) return;
         state.cancelledAlone = true;
-        token.cancel(reason);
-        state.heard?.(token.token.reason);
+        alone.cancel(reason);
+        state.heard?.(alone.token.reason);
         // A child cancelled alone gets its grace too, then its thread is ended.
         state.graceTimer ??= setTimeout(() => endIfStillRunning(state), graceMs);
         state.graceTimer.unref();

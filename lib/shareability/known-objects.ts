@@ -28,7 +28,9 @@ export class KnownObjects {
   }
 
   isSelfProtecting(object: object): boolean {
-    return this.#selfProtecting.has(object) || this.#selfProtectingKinds.some((isOfKind) => isOfKind(object));
+    if (this.#selfProtecting.has(object)) return true;
+    for (const isOfKind of this.#selfProtectingKinds) if (isOfKind(object)) return true;
+    return false;
   }
 
   addSelfProtectingClass(Class: Function): void {
