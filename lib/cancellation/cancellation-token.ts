@@ -311,11 +311,12 @@ export function ownToken(ancestors: readonly Int32Array[] = []): OwnedToken {
       token.fire();
     },
     parentCancelled(reason) {
-      // It reads as cancelled through the parent already, with the same reason: taking that reason
-      // as its own changes nothing it reports, and runs its callbacks now, with the reason as given.
+      // It reads as cancelled through the parent's memory already, on every thread, with the
+      // parent's reason; its own memory stays as it is (a branch of 100,000 children would copy
+      // the reason 100,000 times). Here, it keeps the reason as given and runs its callbacks now.
+      // Cancelled on its own before, it keeps its own reason.
       if (Atomics.load(memory, STATE) !== LIVE) return;
       token.remember(reason);
-      writeCancellation(memory, reason, thisThread().name);
       token.fire();
     },
   };
