@@ -161,12 +161,13 @@ export class ThreadPool implements ChildRunner {
     const idleTimeoutMs = this.#idleTimeoutMs;
     this.#options = { ...this.#options, ...options };
     this.#placement.limit = this.#options.threads ?? availableParallelism();
-    // Idle threads retire by the new timeout, not the one their timers were armed with.
+    // Idle threads retire by the new timeout, not the one their timers were armed with: a timer
+    // that fires at once works out what is left of it.
     if (this.#idleTimeoutMs !== idleTimeoutMs) {
       for (const thread of this.#threads.values()) {
         if (thread.retirement !== undefined) clearTimeout(thread.retirement);
         thread.retirement = undefined;
-        if (thread.idleSince !== undefined) this.#armRetirement(thread, Math.max(0, thread.idleSince + this.#idleTimeoutMs - performance.now()));
+        if (thread.idleSince !== undefined) this.#armRetirement(thread, 0);
       }
     }
     this.#dispatch();
